@@ -1,0 +1,92 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SnapEnv } from './env.js';
+
+/**
+ * Every path the snap uses, derived from the snap environment (never from a hard-coded snap name,
+ * so parallel installs `immich-distribution_foo` work). SPEC §2 "Paths contract".
+ *
+ * Where things live, and why:
+ * - $SNAP_COMMON holds everything that must survive a refresh or revert unchanged and must stay
+ *   paired: the Postgres clusters, media, backups, secrets (beside the data they unlock), the
+ *   state record, and runtime sockets (never copied by snapd, so no stale socket is ever copied).
+ * - $SNAP_DATA holds what is rendered from config by the revision's own code (configs, the record
+ *   of the last applied settings): snapd copies it on refresh and restores it on revert, together
+ *   with that revision's snap config.
+ */
+export function snapPaths(env: SnapEnv) {
+  const snap = env.SNAP;
+  const common = env.SNAP_COMMON;
+  const data = env.SNAP_DATA;
+  const run = join(common, 'run');
+  const etc = join(data, 'etc');
+  return {
+    snap,
+    common,
+    data,
+    instance: env.SNAP_INSTANCE_NAME,
+
+    // Shipped binaries (Debian/Ubuntu layout under $SNAP).
+    pgRoot: join(snap, 'usr/lib/postgresql'),
+    pgBin: (major: number, tool: string) => join(snap, 'usr/lib/postgresql', String(major), 'bin', tool),
+    pgExtensionDir: (major: number) => join(snap, 'usr/share/postgresql', String(major), 'extension'),
+    pgLibDir: (major: number) => join(snap, 'usr/lib/postgresql', String(major), 'lib'),
+    haproxy: join(snap, 'usr/sbin/haproxy'),
+    redisServer: firstExisting([join(snap, 'usr/bin/redis-server'), join(snap, 'usr/bin/valkey-server')]),
+    redisCli: firstExisting([join(snap, 'usr/bin/redis-cli'), join(snap, 'usr/bin/valkey-cli')]),
+    node: firstExisting([join(snap, 'usr/bin/node'), join(snap, 'bin/node')]),
+    templates: join(snap, 'share/immich-distribution'),
+
+    // Persistent data ($SNAP_COMMON).
+    secretsDir: join(common, 'secrets'),
+    secret: (name: SecretName) => join(common, 'secrets', name),
+    stateFile: join(common, 'state.json'),
+    pgClustersDir: join(common, 'postgres'),
+    pgCluster: (major: number) => join(common, 'postgres', String(major)),
+    redisDir: join(common, 'redis'),
+    defaultMedia: join(common, 'media'),
+    defaultBackups: join(common, 'backups'),
+    mlCache: join(common, 'ml-cache'),
+    certsDir: join(common, 'certs'),
+
+    // Runtime (sockets, pids) under $SNAP_COMMON/run.
+    runDir: run,
+    pgSocketDir: join(run, 'postgres'),
+    pgSetupSocketDir: join(run, 'postgres-setup'),
+    redisSocketDir: join(run, 'redis'),
+    redisSocket: join(run, 'redis', 'redis.sock'),
+    haproxyRunDir: join(run, 'haproxy'),
+
+    // Rendered per revision ($SNAP_DATA).
+    etcDir: etc,
+    pgConfDir: join(etc, 'postgres'),
+    pgConf: join(etc, 'postgres', 'postgresql.conf'),
+    pgHba: join(etc, 'postgres', 'pg_hba.conf'),
+    pgIdent: join(etc, 'postgres', 'pg_ident.conf'),
+    redisConf: join(etc, 'redis.conf'),
+    immichServerEnv: join(etc, 'immich-server.env'),
+    immichMlEnv: join(etc, 'immich-ml.env'),
+    haproxyDir: join(etc, 'haproxy'),
+    haproxyCfg: join(etc, 'haproxy', 'haproxy.cfg'),
+    appliedConfig: join(data, 'applied-config.json'),
+
+    /** `<instance>.<app>`, the name snapctl start/stop/restart expect. */
+    service: (app: string) => `${env.SNAP_INSTANCE_NAME}.${app}`,
+  };
+}
+
+export type SnapPaths = ReturnType<typeof snapPaths>;
+export type SecretName = 'database-password' | 'redis-password';
+
+function firstExisting(candidates: string[]): string {
+  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
+}
+
+/** Postgres majors shipped under $SNAP/usr/lib/postgresql, newest first. */
+export function shippedPgMajors(paths: SnapPaths): number[] {
+  if (!existsSync(paths.pgRoot)) return [];
+  return readdirSync(paths.pgRoot)
+    .filter((d) => /^\d+$/.test(d) && existsSync(join(paths.pgRoot, d, 'bin', 'postgres')))
+    .map(Number)
+    .sort((a, b) => b - a);
+}

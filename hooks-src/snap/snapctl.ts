@@ -1,0 +1,112 @@
+import { type CommandRunner, runCommand } from './exec.js';
+
+/** A failed snapctl call: snapd prints `error: snapctl: <message>` and exits 1 (reference §B0). */
+export class SnapctlError extends Error {
+  constructor(
+    readonly args: readonly string[],
+    readonly exitCode: number,
+    readonly stderr: string,
+  ) {
+    super(`snapctl ${args[0] ?? ''} failed: ${stderr.trim().replace(/^error: (snapctl: )?/, '') || `exit ${exitCode}`}`);
+    this.name = 'SnapctlError';
+  }
+}
+
+export interface ServiceStatus {
+  /** `<instance>.<app>` */
+  name: string;
+  enabled: boolean;
+  active: boolean;
+  notes: string[];
+}
+
+export type Health = 'okay' | 'waiting' | 'blocked' | 'error';
+
+/**
+ * Typed client for the `snapctl` verbs the hooks use. Values are written as JSON (`key=<json>`),
+ * which snapd parses back to the same type on every snapd version (reference §B3).
+ */
+export class Snapctl {
+  constructor(
+    private readonly run: CommandRunner = runCommand,
+    private readonly bin = 'snapctl',
+  ) {}
+
+  private async call(args: string[]): Promise<string> {
+    const r = await this.run(this.bin, args);
+    if (r.exitCode !== 0) throw new SnapctlError(args, r.exitCode, r.stderr);
+    return r.stdout;
+  }
+
+  /** One key, typed: `undefined` when unset (snapctl prints `null` with -t). */
+  async get(key: string): Promise<unknown> {
+    const out = await this.call(['get', '-t', key]);
+    const value: unknown = JSON.parse(out);
+    return value === null ? undefined : value;
+  }
+
+  /** Several keys as one document keyed by the requested strings; missing keys are absent. */
+  async getDocument(keys: readonly string[]): Promise<Record<string, unknown>> {
+    if (keys.length === 0) return {};
+    const out = await this.call(['get', '-d', ...keys]);
+    return JSON.parse(out) as Record<string, unknown>;
+  }
+
+  /** Sets keys in the order given; `undefined` unsets (`key!`). */
+  async set(values: Record<string, unknown>): Promise<void> {
+    const args = Object.entries(values).map(([k, v]) => (v === undefined ? `${k}!` : `${k}=${JSON.stringify(v)}`));
+    if (args.length > 0) await this.call(['set', ...args]);
+  }
+
+  async unset(...keys: string[]): Promise<void> {
+    if (keys.length > 0) await this.call(['unset', ...keys]);
+  }
+
+  /** Parses snapd's services table (reference §B4). */
+  async services(...names: string[]): Promise<ServiceStatus[]> {
+    return parseServicesTable(await this.call(['services', ...names]));
+  }
+
+  async start(services: readonly string[], opts: { enable?: boolean } = {}): Promise<void> {
+    await this.call(['start', ...(opts.enable ? ['--enable'] : []), ...services]);
+  }
+
+  async stop(services: readonly string[], opts: { disable?: boolean } = {}): Promise<void> {
+    await this.call(['stop', ...(opts.disable ? ['--disable'] : []), ...services]);
+  }
+
+  async restart(services: readonly string[], opts: { reload?: boolean } = {}): Promise<void> {
+    await this.call(['restart', ...(opts.reload ? ['--reload'] : []), ...services]);
+  }
+
+  /** Exit 0 = connected, exit 1 with no output = not connected; anything else is an error. */
+  async isConnected(plug: string): Promise<boolean> {
+    const r = await this.run(this.bin, ['is-connected', plug]);
+    if (r.exitCode === 0) return true;
+    if (r.exitCode === 1 && r.stderr.trim() === '') return false;
+    throw new SnapctlError(['is-connected', plug], r.exitCode, r.stderr);
+  }
+
+  async setHealth(status: Health, message?: string, code?: string): Promise<void> {
+    const args = ['set-health', status];
+    if (status !== 'okay') {
+      args.push(message ?? status);
+      if (code) args.push(`--code=${code}`);
+    }
+    await this.call(args);
+  }
+}
+
+export function parseServicesTable(out: string): ServiceStatus[] {
+  const lines = out.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length === 0) return [];
+  return lines.slice(1).map((line) => {
+    const [name = '', startup = '', current = '', notes = '-'] = line.trim().split(/\s{2,}/);
+    return {
+      name,
+      enabled: startup === 'enabled',
+      active: current === 'active',
+      notes: notes === '-' ? [] : notes.split(','),
+    };
+  });
+}

@@ -1,0 +1,12 @@
+import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
+import { snapEnv } from '../../hooks-src/snap/env.js';
+import { UserError } from '../../hooks-src/snap/errors.js';
+
+runMain('backup', async () => {
+  if (wantsHelp()) {
+    process.stdout.write('usage: immich-distribution.backup\n');
+    return 0;
+  }
+  snapEnv();
+  throw new UserError('backup is not available in this build yet');
+});

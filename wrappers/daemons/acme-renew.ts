@@ -1,0 +1,12 @@
+import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
+import { snapEnv } from '../../hooks-src/snap/env.js';
+import { UserError } from '../../hooks-src/snap/errors.js';
+
+runMain('acme-renew', async () => {
+  if (wantsHelp()) {
+    process.stdout.write('acme-renew: daemon command of immich-distribution (run by snapd)\n');
+    return 0;
+  }
+  snapEnv();
+  throw new UserError('acme-renew is not available in this build yet');
+});
