@@ -97,16 +97,21 @@ export class Snapctl {
   }
 }
 
+/** snapd aligns the table with a tabwriter; columns start where the header's words start. */
 export function parseServicesTable(out: string): ServiceStatus[] {
   const lines = out.split('\n').filter((l) => l.trim() !== '');
-  if (lines.length === 0) return [];
+  const header = lines[0];
+  if (header === undefined) return [];
+  const cols = ['Startup', 'Current', 'Notes'].map((h) => header.indexOf(h));
+  if (cols.some((c) => c < 0)) throw new Error(`unexpected snapctl services header: ${header}`);
+  const [s, c, n] = cols as [number, number, number];
   return lines.slice(1).map((line) => {
-    const [name = '', startup = '', current = '', notes = '-'] = line.trim().split(/\s{2,}/);
+    const notes = line.slice(n).trim();
     return {
-      name,
-      enabled: startup === 'enabled',
-      active: current === 'active',
-      notes: notes === '-' ? [] : notes.split(','),
+      name: line.slice(0, s).trim(),
+      enabled: line.slice(s, c).trim() === 'enabled',
+      active: line.slice(c, n).trim() === 'active',
+      notes: notes === '-' || notes === '' ? [] : notes.split(','),
     };
   });
 }

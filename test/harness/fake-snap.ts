@@ -1,0 +1,103 @@
+import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const buildSnapDir = join(repoRoot, 'build', 'snap');
+
+/** Host files linked into the fake $SNAP, following SPEC §2's paths contract. */
+export function hostLinks(pgMajors: number[] = [15]): Record<string, string> {
+  const links: Record<string, string> = {
+    'usr/sbin/haproxy': '/usr/sbin/haproxy',
+    'usr/bin/redis-server': '/usr/bin/redis-server',
+    'usr/bin/redis-cli': '/usr/bin/redis-cli',
+    'usr/bin/node': process.execPath,
+    'usr/bin/lego': '/usr/bin/lego',
+    'usr/bin/openssl': '/usr/bin/openssl',
+    'usr/bin/zstd': '/usr/bin/zstd',
+  };
+  for (const m of pgMajors) {
+    links[`usr/lib/postgresql/${m}`] = `/usr/lib/postgresql/${m}`;
+    links[`usr/share/postgresql/${m}`] = `/usr/share/postgresql/${m}`;
+  }
+  return links;
+}
+
+export interface FakeSnapLayout {
+  root: string;
+  instance: string;
+  revision: string;
+  /** $SNAP */
+  snap: string;
+  /** $SNAP_DATA */
+  data: string;
+  /** $SNAP_COMMON */
+  common: string;
+}
+
+/**
+ * Lays out a fake installed revision under `root` the way snapd does on the host:
+ * root/snap/<instance>/<rev> ($SNAP, our build/snap plus usr/ links to the host's Debian packages),
+ * root/var/snap/<instance>/<rev> ($SNAP_DATA) and root/var/snap/<instance>/common ($SNAP_COMMON).
+ * Data directories are created empty, as snapd's copy-snap-data does on first install.
+ */
+export function layoutRevision(opts: {
+  root: string;
+  instance?: string;
+  revision: string;
+  from?: string;
+  links?: Record<string, string>;
+  createData?: boolean;
+}): FakeSnapLayout {
+  const instance = opts.instance ?? 'immich-distribution';
+  const root = resolve(opts.root);
+  const snap = join(root, 'snap', instance, opts.revision);
+  const data = join(root, 'var/snap', instance, opts.revision);
+  const common = join(root, 'var/snap', instance, 'common');
+  const from = opts.from ?? buildSnapDir;
+  if (!existsSync(join(from, 'meta/hooks'))) throw new Error(`${from} has no meta/hooks: run npm run build first`);
+  // Extensionless bundles are CommonJS; make sure no package.json above them says otherwise.
+  mkdirSync(root, { recursive: true });
+  writeFileSync(join(root, 'package.json'), '{ "type": "commonjs" }\n');
+  mkdirSync(dirname(snap), { recursive: true });
+  cpSync(from, snap, { recursive: true, verbatimSymlinks: true });
+  for (const [rel, target] of Object.entries(opts.links ?? hostLinks())) {
+    const p = join(snap, rel);
+    if (existsSync(p)) continue;
+    mkdirSync(dirname(p), { recursive: true });
+    symlinkSync(target, p);
+  }
+  if (opts.createData !== false) {
+    mkdirSync(data, { recursive: true, mode: 0o755 });
+    mkdirSync(common, { recursive: true, mode: 0o755 });
+  }
+  return { root, instance, revision: opts.revision, snap, data, common };
+}
+
+/** The variables snapd gives a hook or app of this revision (reference §A5), minus the cookie. */
+export function snapEnvFor(l: FakeSnapLayout, version = '0.1.0'): Record<string, string> {
+  const name = l.instance.split('_')[0]!;
+  const key = l.instance.includes('_') ? l.instance.slice(name.length + 1) : '';
+  return {
+    SNAP: l.snap,
+    SNAP_DATA: l.data,
+    SNAP_COMMON: l.common,
+    SNAP_NAME: name,
+    SNAP_INSTANCE_NAME: l.instance,
+    SNAP_INSTANCE_KEY: key,
+    SNAP_REVISION: l.revision,
+    SNAP_VERSION: version,
+    SNAP_ARCH: process.arch === 'arm64' ? 'arm64' : 'amd64',
+    SNAP_LIBRARY_PATH: '/var/lib/snapd/lib/gl:/var/lib/snapd/lib/gl32:/var/lib/snapd/void',
+    SNAP_REEXEC: '',
+    SNAP_UID: '0',
+    SNAP_EUID: '0',
+    SNAP_USER_DATA: join(l.root, 'root/snap', l.instance, l.revision),
+    SNAP_USER_COMMON: join(l.root, 'root/snap', l.instance, 'common'),
+    SNAP_REAL_HOME: '/root',
+    HOME: join(l.root, 'root/snap', l.instance, l.revision),
+    XDG_RUNTIME_DIR: join(l.root, 'run/user/0', `snap.${l.instance}`),
+    TMPDIR: '/tmp',
+    LANG: 'C.UTF-8',
+  };
+}
