@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The whole test suite (`npm test`): set up the machine, build, typecheck, then every uvu tier.
+# Each tier's own output stays visible; the last line is the total, exactly
+#   N passed, N failed[, N skipped]
+# and the exit status is non-zero if anything failed (a failed setup, build or typecheck counts as
+# one failure each) or if no test ran at all.
+set -uo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+# uvu forces colour unless told not to; we also strip escape codes before reading its counts.
+export FORCE_COLOR=0 NO_COLOR=1
+
+passed=0
+failed=0
+skipped=0
+summary=()
+log_dir="$(mktemp -d "${TMPDIR:-/tmp}/immich-distribution-tests.XXXXXX")"
+trap 'rm -rf "$log_dir"' EXIT
+
+banner() { printf '\n=== %s ===\n' "$*"; }
+now_ms() { date +%s%3N; }
+elapsed() { awk -v a="$1" -v b="$(now_ms)" 'BEGIN { printf "%.1f s", (b - a) / 1000 }'; }
+
+# A step that is not a test tier (setup, build, typecheck): it passes silently into the summary or
+# counts as one failure.
+step() {
+  local name="$1"
+  shift
+  banner "$name"
+  local t0
+  t0="$(now_ms)"
+  if "$@"; then
+    summary+=("$(printf '%-12s ok (%s)' "$name" "$(elapsed "$t0")")")
+    return 0
+  fi
+  failed=$((failed + 1))
+  summary+=("$(printf '%-12s FAILED: %s (%s)' "$name" "$*" "$(elapsed "$t0")")")
+  return 1
+}
+
+# One uvu tier over a directory: only *.test.{ts,mts,cts,js,mjs,cjs} files are suites, so helper
+# modules may sit beside them.
+uvu_tier() {
+  local name="$1" dir="$2"
+  banner "$name ($dir)"
+  if [ -z "$(find "$dir" -type f -regex '.*\.test\.[cm]?[jt]s$' -print -quit 2>/dev/null)" ]; then
+    echo "no tests in $dir"
+    summary+=("$(printf '%-12s no tests' "$name")")
+    return 0
+  fi
+  local out="$log_dir/$name.log" t0 rc
+  t0="$(now_ms)"
+  node --import tsx node_modules/uvu/bin.js "$dir" '\.test\.[cm]?[jt]s$' --no-color 2>&1 | tee "$out"
+  rc="${PIPESTATUS[0]}"
+  local clean total pass skip fail
+  clean="$(sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$out")"
+  total="$(sed -n 's/^ *Total: *\([0-9][0-9]*\).*/\1/p' <<<"$clean" | tail -n 1)"
+  pass="$(sed -n 's/^ *Passed: *\([0-9][0-9]*\).*/\1/p' <<<"$clean" | tail -n 1)"
+  skip="$(sed -n 's/^ *Skipped: *\([0-9][0-9]*\).*/\1/p' <<<"$clean" | tail -n 1)"
+  if [ -z "$total" ] || [ -z "$pass" ]; then
+    # uvu died before its summary (e.g. a suite threw while loading): one failure.
+    total=1 pass=0 skip=0
+    echo "$name: uvu exited $rc without a summary; counting it as one failure"
+  fi
+  skip="${skip:-0}"
+  fail=$((total - pass))
+  if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
+    fail=1
+    echo "$name: uvu exited $rc although every test passed; counting it as one failure"
+  fi
+  passed=$((passed + pass))
+  failed=$((failed + fail))
+  skipped=$((skipped + skip))
+  summary+=("$(printf '%-12s %d passed, %d failed, %d skipped (%s)' "$name" "$pass" "$fail" "$skip" "$(elapsed "$t0")")")
+}
+
+finish() {
+  banner summary
+  printf '%s\n' "${summary[@]}"
+  local line="$passed passed, $failed failed"
+  [ "$skipped" -gt 0 ] && line+=", $skipped skipped"
+  echo
+  echo "$line"
+  if [ "$failed" -gt 0 ]; then exit 1; fi
+  if [ "$passed" -eq 0 ]; then
+    echo "no test ran" >&2
+    exit 1
+  fi
+  exit 0
+}
+
+# Without its tools nothing below means anything: stop here.
+step setup bash scripts/setup-test-env.sh || finish
+step build node build.mjs
+step typecheck npx --no-install tsc --noEmit -p .
+uvu_tier unit test/unit
+uvu_tier integration test/integration
+# Later tiers (lifecycle scenarios, ...) go here.
+finish
