@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { UserError } from './errors.js';
 
 const revision = z.string().regex(/^(x?\d+|unset)$/, 'a revision such as 42 or x1');
