@@ -1,14 +1,224 @@
-import { runMain, wantsHelp } from '../snap/main.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { immichMlEnv, immichServerEnv, renderEnvFile } from '../immich/env.js';
+import {
+  IMMICH_DATABASE,
+  type VectorExtensionName,
+  ensureRoleAndDatabase,
+  ensureSchemaAndExtensions,
+  ensureSuperuserPassword,
+  extensionVersion,
+} from '../postgres/bootstrap.js';
+import { type TemporaryServer, clusterState, ensureCluster, startTemporary, withConnection } from '../postgres/cluster.js';
+import { renderPostgresConf } from '../postgres/conf.js';
+import { IMMICH_ROLE, renderHba, renderIdent } from '../postgres/hba.js';
+import { detectMachine } from '../postgres/machine.js';
+import { renderRedisConf } from '../redis/conf.js';
+import { ensureSecret } from '../secrets/secrets.js';
+import { asDaemon } from '../snap/as-daemon.js';
 import { snapEnv } from '../snap/env.js';
-import { step } from '../snap/log.js';
+import { UserError } from '../snap/errors.js';
+import { ensureDirExact, writeFileIfChanged } from '../snap/files.js';
+import { runMain, wantsHelp } from '../snap/main.js';
+import { type SnapPaths, shippedPgMajors, snapPaths } from '../snap/paths.js';
+import { DAEMON_USER, daemonUser } from '../snap/run-as.js';
+import { Snapctl } from '../snap/snapctl.js';
+import { runSteps } from '../snap/steps.js';
+import { IMMICH_VERSION, STATE_VERSION, writeState } from '../state/state.js';
 
-// The install hook. snapd runs it as root with no arguments and no stdin (SPEC §3).
+/** Postgres listens here on 127.0.0.1 (and names its socket .s.PGSQL.<port>). */
+export const PG_PORT = 5432;
+export const IMMICH_SERVER_PORT = 3001;
+export const IMMICH_ML_PORT = 3003;
+
+const ROOT = { uid: 0, gid: 0 };
+
+/**
+ * The Postgres major to set up: the newest shipped major that already has a complete cluster
+ * (data restored or kept from before: never hide it behind a new empty cluster; upgrading it is
+ * post-refresh's job), else the newest shipped major.
+ */
+function chooseMajor(paths: SnapPaths): number {
+  const majors = shippedPgMajors(paths);
+  if (majors.length === 0) throw new UserError(`no PostgreSQL found under ${paths.pgRoot}; the snap is incomplete`);
+  return majors.find((m) => clusterState(paths.pgCluster(m)) === 'complete') ?? majors[0]!;
+}
+
+function chooseVectorExtension(paths: SnapPaths, major: number): VectorExtensionName {
+  const dir = paths.pgExtensionDir(major);
+  if (existsSync(join(dir, 'vchord.control'))) return 'vchord';
+  if (existsSync(join(dir, 'vector.control'))) return 'vector';
+  throw new UserError(`neither VectorChord nor pgvector is installed in ${dir}; the snap is incomplete`);
+}
+
+/** Data layout and modes (docs/postgres.md, "Layout"). */
+function createLayout(paths: SnapPaths): void {
+  const daemon = daemonUser();
+  const daemonOwned = { uid: daemon.uid, gid: daemon.gid };
+  const dirs: Array<[string, number, { uid: number; gid: number }]> = [
+    [paths.secretsDir, 0o700, ROOT],
+    [paths.pgClustersDir, 0o700, daemonOwned],
+    [paths.redisDir, 0o700, ROOT],
+    [paths.defaultMedia, 0o750, ROOT],
+    [paths.defaultBackups, 0o700, ROOT],
+    [paths.mlCache, 0o700, ROOT],
+    [paths.runDir, 0o755, ROOT],
+    // Postgres' socket: anyone may reach it, pg_hba lets only root and _daemon_ in (peer).
+    [paths.pgSocketDir, 0o755, daemonOwned],
+    // The private socket of the temporary server: _daemon_ creates it, group root may connect.
+    [paths.pgSetupSocketDir, 0o750, { uid: daemon.uid, gid: 0 }],
+    [paths.redisSocketDir, 0o700, ROOT],
+    [paths.etcDir, 0o755, ROOT],
+    // Rendered Postgres config: written by root, read by _daemon_ (group), nobody else.
+    [paths.pgConfDir, 0o750, { uid: 0, gid: daemon.gid }],
+  ];
+  for (const [dir, mode, owner] of dirs) ensureDirExact(dir, mode, owner, asDaemon);
+}
+
 runMain('install hook', async () => {
   if (wantsHelp()) {
     process.stdout.write('install: the snapd install hook of immich-distribution (run by snapd, not by hand)\n');
     return 0;
   }
-  const env = snapEnv();
-  step(`install: revision ${env.SNAP_REVISION}: nothing to do yet`);
+  const paths = snapPaths(snapEnv());
+  let major = 0;
+  let vector: VectorExtensionName = 'vector';
+  let dbPassword = '';
+  let redisPassword = '';
+  let server: TemporaryServer | undefined;
+  let vectorVersion: string | undefined;
+
+  try {
+    await runSteps('install', [
+      { name: 'create-layout', run: () => createLayout(paths) },
+      {
+        name: 'ensure-secrets',
+        run: () => {
+          dbPassword = ensureSecret(paths, 'database-password');
+          redisPassword = ensureSecret(paths, 'redis-password');
+        },
+      },
+      {
+        name: 'init-cluster',
+        run: async () => {
+          major = chooseMajor(paths);
+          vector = chooseVectorExtension(paths, major);
+          await ensureCluster(paths, major, dbPassword);
+        },
+      },
+      {
+        name: 'render-postgres-config',
+        run: () => {
+          const machine = detectMachine();
+          const group = { uid: 0, gid: daemonUser().gid };
+          const base = {
+            major,
+            ...machine,
+            port: PG_PORT,
+            vectorchord: vector === 'vchord',
+            dataDir: paths.pgCluster(major),
+            hbaFile: paths.pgHba,
+            identFile: paths.pgIdent,
+          };
+          writeFileIfChanged(paths.pgConf, renderPostgresConf({ ...base, socketDir: paths.pgSocketDir, listenTcp: true }), 0o640, group);
+          writeFileIfChanged(
+            paths.pgSetupConf,
+            renderPostgresConf({ ...base, socketDir: paths.pgSetupSocketDir, listenTcp: false }),
+            0o640,
+            group,
+          );
+          writeFileIfChanged(paths.pgHba, renderHba(), 0o640, group);
+          writeFileIfChanged(paths.pgIdent, renderIdent({ daemonUser: DAEMON_USER }), 0o640, group);
+        },
+      },
+      {
+        name: 'start-temporary',
+        run: async () => {
+          server = await startTemporary(paths, major, PG_PORT);
+        },
+      },
+      {
+        name: 'bootstrap-database',
+        run: async () => {
+          const s = server!;
+          await withConnection(s, 'postgres', async (db) => {
+            await ensureRoleAndDatabase(db);
+            await ensureSuperuserPassword(db, dbPassword);
+          });
+          vectorVersion = await withConnection(s, IMMICH_DATABASE, async (db) => {
+            await ensureSchemaAndExtensions(db, vector);
+            return extensionVersion(db, vector);
+          });
+          if (!vectorVersion) throw new UserError(`the ${vector} extension is missing after bootstrap`);
+        },
+      },
+      {
+        name: 'stop-temporary',
+        run: async () => {
+          const s = server;
+          server = undefined;
+          await s?.stop();
+        },
+      },
+      {
+        name: 'render-redis',
+        run: () => {
+          writeFileIfChanged(
+            paths.redisConf,
+            renderRedisConf({ socket: paths.redisSocket, dir: paths.redisDir, password: redisPassword }),
+            0o600,
+            ROOT,
+          );
+        },
+      },
+      {
+        name: 'render-immich-env',
+        run: () => {
+          const server = immichServerEnv({
+            dbSocketDir: paths.pgSocketDir,
+            dbPort: PG_PORT,
+            dbUser: IMMICH_ROLE,
+            dbName: IMMICH_DATABASE,
+            vectorExtension: vector,
+            redisSocket: paths.redisSocket,
+            redisPassword,
+            mediaLocation: paths.defaultMedia,
+            buildData: paths.immichBuildData,
+            host: '127.0.0.1',
+            port: IMMICH_SERVER_PORT,
+            mlUrl: `http://127.0.0.1:${IMMICH_ML_PORT}`,
+            logLevel: 'log',
+          });
+          const ml = immichMlEnv({ host: '127.0.0.1', port: IMMICH_ML_PORT, cacheFolder: paths.mlCache, logLevel: 'log' });
+          // The server's file holds REDIS_PASSWORD: root only. The ML file holds no secret.
+          writeFileIfChanged(paths.immichServerEnv, renderEnvFile(server, 'immich-server environment, written by the install hook'), 0o600, ROOT);
+          writeFileIfChanged(paths.immichMlEnv, renderEnvFile(ml, 'immich-machine-learning environment, written by the install hook'), 0o644, ROOT);
+        },
+      },
+      {
+        name: 'publish-password',
+        // SPEC: `sudo snap get immich-distribution database-password` shows postgres' TCP password.
+        run: async () => {
+          const snapctl = new Snapctl();
+          if ((await snapctl.get('database-password')) !== dbPassword) await snapctl.set({ 'database-password': dbPassword });
+        },
+      },
+      {
+        name: 'record-state',
+        run: () => {
+          writeState(paths.stateFile, {
+            stateVersion: STATE_VERSION,
+            postgresMajor: major,
+            vectorExtension: { name: vector, version: vectorVersion! },
+            immichVersion: IMMICH_VERSION,
+          });
+        },
+      },
+    ]);
+  } finally {
+    // A failed step must not leave the temporary server running (a killed hook can; the next
+    // run stops it).
+    await (server as TemporaryServer | undefined)?.stop().catch(() => undefined);
+  }
   return 0;
 });

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { SnapEnv } from './env.js';
 
 /**
@@ -36,6 +36,11 @@ export function snapPaths(env: SnapEnv) {
     redisCli: firstExisting([join(snap, 'usr/bin/redis-cli'), join(snap, 'usr/bin/valkey-cli')]),
     node: firstExisting([join(snap, 'usr/bin/node'), join(snap, 'bin/node')]),
     templates: join(snap, 'share/immich-distribution'),
+    /**
+     * IMMICH_BUILD_DATA through the `current` symlink, not the revision: Immich stores plugin paths
+     * under it in the database, so it must not change on refresh.
+     */
+    immichBuildData: join(dirname(snap), 'current', 'usr/src/immich/build'),
 
     // Persistent data ($SNAP_COMMON).
     secretsDir: join(common, 'secrets'),
@@ -43,6 +48,8 @@ export function snapPaths(env: SnapEnv) {
     stateFile: join(common, 'state.json'),
     pgClustersDir: join(common, 'postgres'),
     pgCluster: (major: number) => join(common, 'postgres', String(major)),
+    /** Where initdb builds a new cluster before it is renamed to pgCluster(major) in one step. */
+    pgClusterStaging: (major: number) => join(common, 'postgres', `${major}.initdb`),
     redisDir: join(common, 'redis'),
     defaultMedia: join(common, 'media'),
     defaultBackups: join(common, 'backups'),
@@ -53,9 +60,13 @@ export function snapPaths(env: SnapEnv) {
     runDir: run,
     pgSocketDir: join(run, 'postgres'),
     pgSetupSocketDir: join(run, 'postgres-setup'),
+    pgSetupLog: join(run, 'postgres-setup', 'postgres.log'),
     redisSocketDir: join(run, 'redis'),
     redisSocket: join(run, 'redis', 'redis.sock'),
     haproxyRunDir: join(run, 'haproxy'),
+    /** HAProxy's master CLI (`-S`): reload and `show proc`; root only (mode 600). */
+    haproxyMasterSocket: join(run, 'haproxy', 'master.sock'),
+    haproxyPidFile: join(run, 'haproxy', 'haproxy.pid'),
 
     // Rendered per revision ($SNAP_DATA).
     etcDir: etc,
@@ -63,11 +74,15 @@ export function snapPaths(env: SnapEnv) {
     pgConf: join(etc, 'postgres', 'postgresql.conf'),
     pgHba: join(etc, 'postgres', 'pg_hba.conf'),
     pgIdent: join(etc, 'postgres', 'pg_ident.conf'),
+    /** Same settings as pgConf but private: no TCP, socket in pgSetupSocketDir (hooks only). */
+    pgSetupConf: join(etc, 'postgres', 'postgresql-setup.conf'),
     redisConf: join(etc, 'redis.conf'),
     immichServerEnv: join(etc, 'immich-server.env'),
     immichMlEnv: join(etc, 'immich-ml.env'),
     haproxyDir: join(etc, 'haproxy'),
     haproxyCfg: join(etc, 'haproxy', 'haproxy.cfg'),
+    /** The "Immich is starting" 503 response (HAProxy errorfile). */
+    haproxyErrorPage: join(etc, 'haproxy', '503.http'),
     appliedConfig: join(data, 'applied-config.json'),
 
     /** `<instance>.<app>`, the name snapctl start/stop/restart expect. */

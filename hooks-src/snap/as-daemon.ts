@@ -1,0 +1,36 @@
+import { daemonUser } from './run-as.js';
+
+/**
+ * Runs a SYNCHRONOUS function with the effective uid/gid of `_daemon_`, then returns to root.
+ *
+ * Why: under strict confinement root has no CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH or CAP_KILL
+ * (snapd's AppArmor template omits them on purpose so that DAC applies to root too). Root can
+ * therefore neither look inside the 0700 `_daemon_`-owned Postgres directories nor signal the
+ * postgres process. snapd's own advice is to temporarily drop to the owning user (seteuid), act,
+ * and raise again; the real and saved uid stay 0, so raising needs no capability.
+ * Outside root (unit tests, a developer's shell) the function simply runs as the current user.
+ */
+export function asDaemon<T>(fn: () => T): T {
+  const { geteuid, seteuid, setegid } = process;
+  if (!geteuid || !seteuid || !setegid || geteuid() !== 0) return fn();
+  const { uid, gid } = daemonUser();
+  setegid(gid);
+  seteuid(uid);
+  try {
+    return fn();
+  } finally {
+    seteuid(0);
+    setegid(0);
+  }
+}
+
+/** Sends a signal (0: only check it exists) to a `_daemon_` process (see asDaemon). False if it is gone. */
+export function signalDaemonProcess(pid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    asDaemon(() => process.kill(pid, signal));
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
+}
