@@ -1,12 +1,44 @@
-import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
+import { existsSync } from 'node:fs';
+import { clusterState } from '../../hooks-src/postgres/cluster.js';
+import { signalDaemonProcess } from '../../hooks-src/snap/as-daemon.js';
 import { snapEnv } from '../../hooks-src/snap/env.js';
 import { UserError } from '../../hooks-src/snap/errors.js';
+import { runForeground } from '../../hooks-src/snap/foreground.js';
+import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
+import { type SnapPaths, shippedPgMajors, snapPaths } from '../../hooks-src/snap/paths.js';
+import { daemonUser } from '../../hooks-src/snap/run-as.js';
+
+/**
+ * The `postgres` daemon: Postgres in the foreground as `_daemon_` with the rendered config.
+ * SIGTERM or SIGINT (snapd stopping the service) becomes SIGINT for the postmaster: a fast
+ * shutdown (clients disconnected, a checkpoint written, a clean exit). SIGHUP reloads.
+ */
+
+/** The newest shipped major that has a complete cluster (older ones exist only to upgrade from). */
+function pickCluster(paths: SnapPaths): { major: number; dir: string } {
+  for (const major of shippedPgMajors(paths)) {
+    const dir = paths.pgCluster(major);
+    if (clusterState(dir) === 'complete') return { major, dir };
+  }
+  throw new UserError(`no database cluster in ${paths.pgClustersDir}; the install hook did not complete (reinstall the snap)`);
+}
 
 runMain('run-postgres', async () => {
   if (wantsHelp()) {
-    process.stdout.write('run-postgres: daemon command of immich-distribution (run by snapd)\n');
+    process.stdout.write('run-postgres: the postgres daemon of immich-distribution (run by snapd)\n');
     return 0;
   }
-  snapEnv();
-  throw new UserError('run-postgres is not available in this build yet');
+  const paths = snapPaths(snapEnv());
+  const { major, dir } = pickCluster(paths);
+  if (!existsSync(paths.pgConf)) throw new UserError(`${paths.pgConf} is missing; the install hook did not complete (reinstall the snap)`);
+  const { uid, gid } = daemonUser();
+  return runForeground({
+    file: paths.pgBin(major, 'postgres'),
+    args: ['-D', dir, '-c', `config_file=${paths.pgConf}`],
+    uid,
+    gid,
+    env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' },
+    forward: { SIGTERM: 'SIGINT', SIGINT: 'SIGINT', SIGHUP: 'SIGHUP' },
+    signal: (pid, sig) => void signalDaemonProcess(pid, sig),
+  });
 });

@@ -1,12 +1,26 @@
-import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
+import { existsSync } from 'node:fs';
 import { snapEnv } from '../../hooks-src/snap/env.js';
 import { UserError } from '../../hooks-src/snap/errors.js';
+import { runForeground } from '../../hooks-src/snap/foreground.js';
+import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
+import { snapPaths } from '../../hooks-src/snap/paths.js';
 
+/**
+ * The `redis` daemon: redis-server in the foreground (as root, like every snap daemon but
+ * Postgres) with the rendered redis.conf. SIGTERM/SIGINT become SIGTERM, on which Redis flushes
+ * the append-only file, writes a final snapshot and exits 0.
+ */
 runMain('run-redis', async () => {
   if (wantsHelp()) {
-    process.stdout.write('run-redis: daemon command of immich-distribution (run by snapd)\n');
+    process.stdout.write('run-redis: the redis daemon of immich-distribution (run by snapd)\n');
     return 0;
   }
-  snapEnv();
-  throw new UserError('run-redis is not available in this build yet');
+  const paths = snapPaths(snapEnv());
+  if (!existsSync(paths.redisConf)) throw new UserError(`${paths.redisConf} is missing; the install hook did not complete (reinstall the snap)`);
+  if (!existsSync(paths.redisServer)) throw new UserError(`${paths.redisServer} is missing; the snap is incomplete`);
+  return runForeground({
+    file: paths.redisServer,
+    args: [paths.redisConf],
+    forward: { SIGTERM: 'SIGTERM', SIGINT: 'SIGTERM' },
+  });
 });
