@@ -34,7 +34,7 @@ export function esbuildOptions(entry, outfile) {
   };
 }
 
-export async function buildAll({ quiet = false } = {}) {
+export async function buildAll({ quiet = false, snapHooks = false } = {}) {
   rmSync(out, { recursive: true, force: true });
   const started = Date.now();
   await Promise.all(
@@ -55,9 +55,20 @@ export async function buildAll({ quiet = false } = {}) {
   // The repository's package.json says "type": "module"; extensionless bundles below build/ must
   // be read as CommonJS, as they are in the snap (no package.json above $SNAP/bin).
   writeFileSync(join(root, 'build', 'package.json'), '{ "type": "commonjs" }\n');
+  if (snapHooks) {
+    // snapcraft copies the project's snap/hooks/<hook> to meta/hooks/<hook> verbatim; these files
+    // are committed and test/unit/build checks that they equal a fresh build.
+    for (const { name, kind, targets } of executables) {
+      if (kind !== 'hook') continue;
+      const dest = join(root, 'snap', 'hooks', name);
+      mkdirSync(dirname(dest), { recursive: true });
+      copyFileSync(join(out, targets[0]), dest);
+      chmodSync(dest, 0o755);
+    }
+  }
   if (!quiet) process.stderr.write(`built ${executables.length} executables into build/snap in ${Date.now() - started} ms\n`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await buildAll();
+  await buildAll({ snapHooks: process.argv.includes('--snap-hooks') });
 }

@@ -189,10 +189,11 @@ test('hooks: snapcraft.yaml declares exactly the hooks entries.mjs builds', asyn
   await builtTargets();
   assert.equal(Object.keys(project.hooks).sort(), [...entries.hooks].sort());
   for (const hook of entries.hooks) {
-    // snapcraft turns the lifecycle part's snap/hooks/<hook> into meta/hooks/<hook>.
+    // snapcraft copies the project's snap/hooks/<hook> to meta/hooks/<hook> (reference §C4).
     const exe = entries.executables.find((e) => e.kind === 'hook' && e.name === hook);
-    assert.ok(exe?.targets.includes(`snap/hooks/${hook}`), `${hook} is not built into snap/hooks/`);
-    accessSync(join(buildSnapDir, 'snap/hooks', hook), constants.X_OK);
+    assert.ok(exe?.targets.includes(`meta/hooks/${hook}`), `${hook} is not built into meta/hooks/`);
+    accessSync(join(buildSnapDir, 'meta/hooks', hook), constants.X_OK);
+    accessSync(join(repoRoot, 'snap/hooks', hook), constants.X_OK);
   }
 });
 
