@@ -13,6 +13,8 @@ export interface RunOptions {
   uid?: number;
   gid?: number;
   timeoutMs?: number;
+  /** Use `env` as the whole environment instead of adding it to ours. */
+  replaceEnv?: boolean;
 }
 
 /** Runs a program without a shell and never throws on a non-zero exit (callers decide). */
@@ -23,7 +25,7 @@ export const runCommand: CommandRunner = async (file, args, options = {}) => {
     reject: false,
     stripFinalNewline: false,
     env: options.env,
-    extendEnv: true,
+    extendEnv: !options.replaceEnv,
     input: options.input,
     stdin: options.input === undefined ? 'ignore' : undefined,
     cwd: options.cwd,

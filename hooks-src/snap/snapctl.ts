@@ -7,7 +7,7 @@ export class SnapctlError extends Error {
     readonly exitCode: number,
     readonly stderr: string,
   ) {
-    super(`snapctl ${args[0] ?? ''} failed: ${stderr.trim().replace(/^error: (snapctl: )?/, '') || `exit ${exitCode}`}`);
+    super(`snapctl ${args[0] ?? ''} failed: ${stderr.trim().replace(/^error: (error running snapctl: )?(snapctl: )?/, '') || `exit ${exitCode}`}`);
     this.name = 'SnapctlError';
   }
 }
