@@ -199,4 +199,25 @@ test('remove: a failing remove hook is ignored; the automatic snapshot is taken'
   }
 });
 
+test('revert: no refresh hooks, no data copy; the old revision and its saved config come back', async () => {
+  const { snapd, from } = await fresh();
+  try {
+    await snapd.install();
+    await snapd.set(['key=one']);
+    writeFileSync(join(snapd.layout.data, 'marker'), 'x1 data');
+    await snapd.refresh({ from });
+    writeFileSync(join(snapd.layout.data, 'marker'), 'x2 data');
+    await snapd.set(['key=two']);
+    const before = hooksLog(snapd);
+    await snapd.revert();
+    assert.is(snapd.layout.revision, 'x1');
+    assert.is(readFileSync(join(snapd.layout.data, 'marker'), 'utf8'), 'x1 data');
+    assert.is(snapd.get('key'), 'one');
+    const after = hooksLog(snapd).slice(before.length);
+    assert.not.match(after, /refresh/, 'no pre-/post-refresh on revert');
+  } finally {
+    await snapd.destroy();
+  }
+});
+
 test.run();
