@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { immichMlEnv, immichServerEnv, renderEnvFile } from '../immich/env.js';
+import { writeImmichEnvFiles } from '../immich/files.js';
 import {
   IMMICH_DATABASE,
   type VectorExtensionName,
@@ -10,26 +10,20 @@ import {
   extensionVersion,
 } from '../postgres/bootstrap.js';
 import { type TemporaryServer, clusterState, ensureCluster, startTemporary, withConnection } from '../postgres/cluster.js';
-import { renderPostgresConf } from '../postgres/conf.js';
-import { IMMICH_ROLE, renderHba, renderIdent } from '../postgres/hba.js';
+import { PG_PORT, writePostgresFiles } from '../postgres/files.js';
 import { detectMachine } from '../postgres/machine.js';
-import { renderRedisConf } from '../redis/conf.js';
+import { writeRedisConf } from '../redis/conf.js';
 import { ensureSecret } from '../secrets/secrets.js';
 import { asDaemon } from '../snap/as-daemon.js';
 import { snapEnv } from '../snap/env.js';
 import { UserError } from '../snap/errors.js';
-import { ensureDirExact, writeFileIfChanged } from '../snap/files.js';
+import { ensureDirExact } from '../snap/files.js';
 import { runMain, wantsHelp } from '../snap/main.js';
 import { type SnapPaths, shippedPgMajors, snapPaths } from '../snap/paths.js';
-import { DAEMON_USER, daemonUser } from '../snap/run-as.js';
+import { daemonUser } from '../snap/run-as.js';
 import { Snapctl } from '../snap/snapctl.js';
 import { runSteps } from '../snap/steps.js';
 import { IMMICH_VERSION, STATE_VERSION, writeState } from '../state/state.js';
-
-/** Postgres listens here on 127.0.0.1 (and names its socket .s.PGSQL.<port>). */
-export const PG_PORT = 5432;
-export const IMMICH_SERVER_PORT = 3001;
-export const IMMICH_ML_PORT = 3003;
 
 const ROOT = { uid: 0, gid: 0 };
 
@@ -108,28 +102,8 @@ runMain('install hook', async () => {
       },
       {
         name: 'render-postgres-config',
-        run: () => {
-          const machine = detectMachine();
-          const group = { uid: 0, gid: daemonUser().gid };
-          const base = {
-            major,
-            ...machine,
-            port: PG_PORT,
-            vectorchord: vector === 'vchord',
-            dataDir: paths.pgCluster(major),
-            hbaFile: paths.pgHba,
-            identFile: paths.pgIdent,
-          };
-          writeFileIfChanged(paths.pgConf, renderPostgresConf({ ...base, socketDir: paths.pgSocketDir, listenTcp: true }), 0o640, group);
-          writeFileIfChanged(
-            paths.pgSetupConf,
-            renderPostgresConf({ ...base, socketDir: paths.pgSetupSocketDir, listenTcp: false }),
-            0o640,
-            group,
-          );
-          writeFileIfChanged(paths.pgHba, renderHba(), 0o640, group);
-          writeFileIfChanged(paths.pgIdent, renderIdent({ daemonUser: DAEMON_USER }), 0o640, group);
-        },
+        // TCP on (the default of `database.tcp`); configure re-renders when the setting changes.
+        run: () => void writePostgresFiles(paths, { major, vector, machine: detectMachine(), listenTcp: true }),
       },
       {
         name: 'start-temporary',
@@ -160,40 +134,10 @@ runMain('install hook', async () => {
           await s?.stop();
         },
       },
-      {
-        name: 'render-redis',
-        run: () => {
-          writeFileIfChanged(
-            paths.redisConf,
-            renderRedisConf({ socket: paths.redisSocket, dir: paths.redisDir, password: redisPassword }),
-            0o600,
-            ROOT,
-          );
-        },
-      },
+      { name: 'render-redis', run: () => void writeRedisConf(paths, redisPassword) },
       {
         name: 'render-immich-env',
-        run: () => {
-          const server = immichServerEnv({
-            dbSocketDir: paths.pgSocketDir,
-            dbPort: PG_PORT,
-            dbUser: IMMICH_ROLE,
-            dbName: IMMICH_DATABASE,
-            vectorExtension: vector,
-            redisSocket: paths.redisSocket,
-            redisPassword,
-            mediaLocation: paths.defaultMedia,
-            buildData: paths.immichBuildData,
-            host: '127.0.0.1',
-            port: IMMICH_SERVER_PORT,
-            mlUrl: `http://127.0.0.1:${IMMICH_ML_PORT}`,
-            logLevel: 'log',
-          });
-          const ml = immichMlEnv({ host: '127.0.0.1', port: IMMICH_ML_PORT, cacheFolder: paths.mlCache, logLevel: 'log' });
-          // The server's file holds REDIS_PASSWORD: root only. The ML file holds no secret.
-          writeFileIfChanged(paths.immichServerEnv, renderEnvFile(server, 'immich-server environment, written by the install hook'), 0o600, ROOT);
-          writeFileIfChanged(paths.immichMlEnv, renderEnvFile(ml, 'immich-machine-learning environment, written by the install hook'), 0o644, ROOT);
-        },
+        run: () => void writeImmichEnvFiles(paths, { vector, redisPassword }),
       },
       {
         name: 'publish-password',

@@ -1,3 +1,6 @@
+import { writeFileIfChanged } from '../snap/files.js';
+import type { SnapPaths } from '../snap/paths.js';
+
 /**
  * redis.conf (pure). Redis holds Immich's job queues (BullMQ), so:
  * - no TCP at all (`port 0`); a unix socket in a root-only directory, itself 0700, and a password
@@ -60,4 +63,9 @@ export function renderRedisConf(input: RedisConfInput): string {
     'loglevel notice',
     '',
   ].join('\n');
+}
+
+/** Writes $SNAP_DATA/etc/redis.conf, 0600 root (it holds the password). True when it changed. */
+export function writeRedisConf(paths: Pick<SnapPaths, 'redisConf' | 'redisSocket' | 'redisDir'>, password: string): boolean {
+  return writeFileIfChanged(paths.redisConf, renderRedisConf({ socket: paths.redisSocket, dir: paths.redisDir, password }), 0o600, { uid: 0, gid: 0 });
 }
