@@ -55,6 +55,10 @@ export async function buildAll({ quiet = false, snapHooks = false } = {}) {
   // The repository's package.json says "type": "module"; extensionless bundles below build/ must
   // be read as CommonJS, as they are in the snap (no package.json above $SNAP/bin).
   writeFileSync(join(root, 'build', 'package.json'), '{ "type": "commonjs" }\n');
+  // The pinned component versions ship with the snap ($SNAP/share/immich-distribution), for the
+  // state record and `status`.
+  mkdirSync(join(out, 'share/immich-distribution'), { recursive: true });
+  copyFileSync(join(root, 'snap/versions.json'), join(out, 'share/immich-distribution/versions.json'));
   if (snapHooks) {
     // snapcraft copies the project's snap/hooks/<hook> to meta/hooks/<hook> verbatim; these files
     // are committed and test/unit/build checks that they equal a fresh build.

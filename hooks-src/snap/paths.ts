@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { SnapEnv } from './env.js';
 
 /**
@@ -40,7 +40,10 @@ export function snapPaths(env: SnapEnv) {
      * IMMICH_BUILD_DATA through the `current` symlink, not the revision: Immich stores plugin paths
      * under it in the database, so it must not change on refresh.
      */
-    immichBuildData: join(dirname(snap), 'current', 'usr/src/immich/build'),
+    // The snap's layout maps /usr/lib/immich to $SNAP/usr/lib/immich: a path that does not change
+    // with the revision, because Immich stores plugin paths in its database (snapcraft.yaml).
+    immichBuildData: '/usr/lib/immich/build',
+    versionsFile: join(snap, 'share/immich-distribution/versions.json'),
 
     // Persistent data ($SNAP_COMMON).
     secretsDir: join(common, 'secrets'),

@@ -6,7 +6,7 @@
  * snap set, refresh, revert, remove) follow reference §A2/§A3 step by step, including their undo.
  */
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -100,6 +100,8 @@ export class FakeSnapd {
 
   static async create(opts: FakeSnapdOptions = {}): Promise<FakeSnapd> {
     const d = new FakeSnapd(opts);
+    // Like / on a real system (mkdtemp makes 0700): _daemon_ must be able to reach its files.
+    chmodSync(d.root, 0o755);
     mkdirSync(join(d.root, 'run'), { recursive: true });
     mkdirSync(d.logDir, { recursive: true });
     const server = await serveSnapctl(d.socketPath, (cookie, uid) => d.hostFor(cookie, uid), (cookie, result) => d.afterCall(cookie, result));
