@@ -35,6 +35,10 @@ export function snapPaths(env: SnapEnv) {
     redisServer: firstExisting([join(snap, 'usr/bin/redis-server'), join(snap, 'usr/bin/valkey-server')]),
     redisCli: firstExisting([join(snap, 'usr/bin/redis-cli'), join(snap, 'usr/bin/valkey-cli')]),
     node: firstExisting([join(snap, 'usr/bin/node'), join(snap, 'bin/node')]),
+    python: firstExisting([join(snap, 'usr/bin/python3.12'), join(snap, 'usr/bin/python3')]),
+    // Immich as the snap's parts install it (snapcraft.yaml: immich-server, immich-machine-learning).
+    immichServerMain: join(snap, 'usr/lib/immich/server/dist/main.js'),
+    immichMlDir: join(snap, 'usr/lib/immich/machine-learning'),
     templates: join(snap, 'share/immich-distribution'),
     /**
      * IMMICH_BUILD_DATA through the `current` symlink, not the revision: Immich stores plugin paths

@@ -15,6 +15,10 @@ export function hostLinks(pgMajors: number[] = [15]): Record<string, string> {
     'usr/bin/lego': '/usr/bin/lego',
     'usr/bin/openssl': '/usr/bin/openssl',
     'usr/bin/zstd': '/usr/bin/zstd',
+    'usr/bin/python3': '/usr/bin/python3',
+    // Stand-ins for Immich itself (not built here), clearly named: test/harness/immich-standin.
+    'usr/lib/immich/server/dist/main.js': join(repoRoot, 'test/harness/immich-standin/server.cjs'),
+    'usr/lib/immich/machine-learning/immich_ml': join(repoRoot, 'test/harness/immich-standin/immich_ml'),
   };
   for (const m of pgMajors) {
     links[`usr/lib/postgresql/${m}`] = `/usr/lib/postgresql/${m}`;

@@ -101,6 +101,7 @@ export class FakeSnapd {
   static async create(opts: FakeSnapdOptions = {}): Promise<FakeSnapd> {
     const d = new FakeSnapd(opts);
     // Like / on a real system (mkdtemp makes 0700): _daemon_ must be able to reach its files.
+    mkdirSync(d.root, { recursive: true });
     chmodSync(d.root, 0o755);
     mkdirSync(join(d.root, 'run'), { recursive: true });
     mkdirSync(d.logDir, { recursive: true });
