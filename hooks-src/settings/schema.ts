@@ -462,7 +462,7 @@ function nodeOptionProblem(token: string): string | undefined {
 }
 
 function nodeOptions() {
-  return text(256, (s) => {
+  const parse = (s: string) => {
     if (s.trim() === '') return ok([] as string[]);
     const tokens = s.trim().split(/ +/);
     const seen = new Set<string>();
@@ -474,7 +474,9 @@ function nodeOptions() {
       seen.add(flag);
     }
     return ok(tokens);
-  });
+  };
+  // A JSON list of flags is accepted too (and is what the typed value looks like).
+  return z.union([text(256, parse), z.array(z.string()).transform((items) => items.join(' ')).pipe(text(256, parse))]);
 }
 
 /**
@@ -907,7 +909,7 @@ export function crossProblems(s: Settings, invalid: ReadonlySet<string>, given: 
     if (first) {
       // Blame the key the user set, not the one that kept its default.
       const [bad, other] = given.has(first) && !given.has(k) ? [first, k] : [k, first];
-      out.push({ key: bad, line: `${bad}: ${showValue(p)} is already used by ${other}; every port must differ (http.port, https.port when HTTPS is on, and the internal ports)` });
+      out.push({ key: bad, line: `${bad}: ${showValue(p)} is already used by ${other}; use a different port, or move ${other} to another port in the same snap set` });
     } else {
       seen.set(p, k);
     }
@@ -925,6 +927,26 @@ export function crossProblems(s: Settings, invalid: ReadonlySet<string>, given: 
   return out;
 }
 
+type Fields = { [K in SettingKey]: z.ZodType<Settings[K], unknown> };
+const fieldCache = new Map<string, z.ZodObject<Fields>>();
+
+/** Every key's screened schema with its default, built once per $SNAP_COMMON (schemas are immutable). */
+function fieldsFor(ctx: SettingsContext): z.ZodObject<Fields> {
+  const cached = fieldCache.get(ctx.snapCommon);
+  if (cached) return cached;
+  const shape = Object.fromEntries(
+    SETTING_KEYS.map((key) => {
+      const def = settingDef(key);
+      const field = screened(def.schema(ctx));
+      const d = defaultOf(key, ctx);
+      return [key, d === undefined ? field.optional() : field.prefault(d)];
+    }),
+  ) as unknown as Fields;
+  const fields = z.object(shape);
+  fieldCache.set(ctx.snapCommon, fields);
+  return fields;
+}
+
 /**
  * The zod schema of the whole flat configuration (dotted keys → values) for a machine: each key's
  * screened schema with its default, and the cross-key rules. Unknown keys are not its business
@@ -933,15 +955,7 @@ export function crossProblems(s: Settings, invalid: ReadonlySet<string>, given: 
  * which of two clashing keys a problem names.
  */
 export function settingsSchema(ctx: SettingsContext, given: ReadonlySet<string> = new Set()) {
-  const shape = Object.fromEntries(
-    SETTING_KEYS.map((key) => {
-      const def = settingDef(key);
-      const field = screened(def.schema(ctx));
-      const d = defaultOf(key, ctx);
-      return [key, d === undefined ? field.optional() : field.prefault(d)];
-    }),
-  ) as unknown as { [K in SettingKey]: z.ZodType<Settings[K], unknown> };
-  return z.object(shape).check(
+  return fieldsFor(ctx).check(
     z.superRefine(
       (value, rc) => {
         const invalid = new Set(rc.issues.map((i) => String(i.path?.[0])));
