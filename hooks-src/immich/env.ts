@@ -25,6 +25,12 @@ export interface ImmichServerEnvInput {
   port: number;
   mlUrl: string;
   logLevel: LogLevel;
+  /** `ml.enabled` (seeds Immich's default; the configure hook also updates Immich's stored config). */
+  mlEnabled?: boolean;
+  /** `proxy.trusted-proxies`, validated by the settings schema (IPs/CIDRs, comma separated). */
+  trustedProxies?: string;
+  /** `server.node-options`, validated by the settings schema (an allow-list of node flags). */
+  nodeOptions?: string;
 }
 
 export interface ImmichMlEnvInput {
@@ -103,8 +109,17 @@ export function immichServerEnv(i: ImmichServerEnvInput): Array<[string, string]
     ['DB_VECTOR_EXTENSION', i.vectorExtension === 'vchord' ? 'vectorchord' : 'pgvector'],
     ['REDIS_SOCKET', checkPath('REDIS_SOCKET', i.redisSocket)],
     ['REDIS_PASSWORD', checkValue('REDIS_PASSWORD', i.redisPassword)],
+    ['IMMICH_MACHINE_LEARNING_ENABLED', i.mlEnabled === false ? 'false' : 'true'],
+    ...(i.trustedProxies ? ([['IMMICH_TRUSTED_PROXIES', checkList('IMMICH_TRUSTED_PROXIES', i.trustedProxies)]] as Array<[string, string]>) : []),
+    ...(i.nodeOptions ? ([['NODE_OPTIONS', checkList('NODE_OPTIONS', i.nodeOptions)]] as Array<[string, string]>) : []),
     ['NO_COLOR', 'true'],
   ];
+}
+
+/** A list value (addresses, node flags): printable ASCII without quotes, `$`, `#` or backslashes. */
+function checkList(key: string, value: string): string {
+  if (!/^[A-Za-z0-9 ,./:=_-]+$/.test(value)) throw new Error(`${key} contains characters that are not allowed`);
+  return value;
 }
 
 export function immichMlEnv(i: ImmichMlEnvInput): Array<[string, string]> {

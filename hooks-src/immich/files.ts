@@ -17,6 +17,10 @@ export interface ImmichFilesInput {
   mlPort?: number;
   /** A remote ML server; default the local one. */
   mlUrl?: string;
+  mlEnabled?: boolean;
+  dbPort?: number;
+  trustedProxies?: string;
+  nodeOptions?: string;
 }
 
 const ROOT = { uid: 0, gid: 0 };
@@ -31,7 +35,7 @@ export function writeImmichEnvFiles(paths: SnapPaths, i: ImmichFilesInput): stri
   const logLevel = i.logLevel ?? 'log';
   const server = immichServerEnv({
     dbSocketDir: paths.pgSocketDir,
-    dbPort: PG_PORT,
+    dbPort: i.dbPort ?? PG_PORT,
     dbUser: IMMICH_ROLE,
     dbName: IMMICH_DATABASE,
     vectorExtension: i.vector,
@@ -41,8 +45,11 @@ export function writeImmichEnvFiles(paths: SnapPaths, i: ImmichFilesInput): stri
     buildData: paths.immichBuildData,
     host: '127.0.0.1',
     port: serverPort,
-    mlUrl: i.mlUrl ?? `http://127.0.0.1:${mlPort}`,
+    mlUrl: i.mlUrl || `http://127.0.0.1:${mlPort}`,
     logLevel,
+    mlEnabled: i.mlEnabled,
+    trustedProxies: i.trustedProxies,
+    nodeOptions: i.nodeOptions,
   });
   const ml = immichMlEnv({ host: '127.0.0.1', port: mlPort, cacheFolder: paths.mlCache, logLevel });
   const files: Array<[string, string, number]> = [

@@ -35,6 +35,8 @@ export function snapPaths(env: SnapEnv) {
     redisServer: firstExisting([join(snap, 'usr/bin/redis-server'), join(snap, 'usr/bin/valkey-server')]),
     redisCli: firstExisting([join(snap, 'usr/bin/redis-cli'), join(snap, 'usr/bin/valkey-cli')]),
     node: firstExisting([join(snap, 'usr/bin/node'), join(snap, 'bin/node')]),
+    openssl: join(snap, 'usr/bin/openssl'),
+    lego: join(snap, 'usr/bin/lego'),
     python: firstExisting([join(snap, 'usr/bin/python3.12'), join(snap, 'usr/bin/python3')]),
     // Immich as the snap's parts install it (snapcraft.yaml: immich-server, immich-machine-learning).
     immichServerMain: join(snap, 'usr/lib/immich/server/dist/main.js'),
@@ -48,6 +50,8 @@ export function snapPaths(env: SnapEnv) {
     // with the revision, because Immich stores plugin paths in its database (snapcraft.yaml).
     immichBuildData: '/usr/lib/immich/build',
     versionsFile: join(snap, 'share/immich-distribution/versions.json'),
+    /** zstd compresses database backups (multi-threaded); from the base's Ubuntu package. */
+    zstd: join(snap, 'usr/bin/zstd'),
 
     // Persistent data ($SNAP_COMMON).
     secretsDir: join(common, 'secrets'),
@@ -62,6 +66,11 @@ export function snapPaths(env: SnapEnv) {
     defaultBackups: join(common, 'backups'),
     mlCache: join(common, 'ml-cache'),
     certsDir: join(common, 'certs'),
+    /** Present only while a restore swaps data in; the next restore finishes or undoes it. */
+    restoreJournal: join(common, 'restore-journal.json'),
+    /** Combined PEM (chain + key) for an HTTPS mode, 0600 root. */
+    certFile: (mode: 'self-signed' | 'custom' | 'acme') => join(common, 'certs', `${mode}.pem`),
+    acmeDir: join(common, 'certs', 'acme'),
 
     // Runtime (sockets, pids) under $SNAP_COMMON/run.
     runDir: run,
@@ -74,6 +83,8 @@ export function snapPaths(env: SnapEnv) {
     /** HAProxy's master CLI (`-S`): reload and `show proc`; root only (mode 600). */
     haproxyMasterSocket: join(run, 'haproxy', 'master.sock'),
     haproxyPidFile: join(run, 'haproxy', 'haproxy.pid'),
+    /** One backup or restore at a time (pid file; backup, restore and the backup timer). */
+    backupLock: join(run, 'backup.lock'),
 
     // Rendered per revision ($SNAP_DATA).
     etcDir: etc,
@@ -91,6 +102,9 @@ export function snapPaths(env: SnapEnv) {
     /** The "Immich is starting" 503 response (HAProxy errorfile). */
     haproxyErrorPage: join(etc, 'haproxy', '503.http'),
     appliedConfig: join(data, 'applied-config.json'),
+    /** Validated settings the timers read (never raw snap config). */
+    backupSettings: join(etc, 'backup-settings.json'),
+    acmeSettings: join(etc, 'acme-settings.json'),
 
     /** `<instance>.<app>`, the name snapctl start/stop/restart expect. */
     service: (app: string) => `${env.SNAP_INSTANCE_NAME}.${app}`,

@@ -52,6 +52,25 @@ export class Snapctl {
     return JSON.parse(out) as Record<string, unknown>;
   }
 
+  /**
+   * The whole configuration document. snapctl has no documented "all keys" form, but snapd's
+   * `get` takes its first word as an interface spec OR a key, refuses only when both it and the
+   * key list are empty, and reads the key "" as the root document (config.ParseKey). So
+   * `snapctl get -d "" ""` returns `{"": <root>}`. If a snapd ever refuses that, fall back to the
+   * given top-level keys (unknown roots are then not visible).
+   */
+  async getAll(fallbackRoots: readonly string[]): Promise<{ doc: Record<string, unknown>; complete: boolean }> {
+    try {
+      const out = JSON.parse(await this.call(['get', '-d', '', ''])) as Record<string, unknown>;
+      const root = out[''];
+      if (root !== undefined && (typeof root !== 'object' || root === null || Array.isArray(root))) throw new Error('root is not an object');
+      return { doc: (root as Record<string, unknown> | undefined) ?? {}, complete: true };
+    } catch (err) {
+      if (!(err instanceof SnapctlError)) throw err;
+      return { doc: await this.getDocument(fallbackRoots), complete: false };
+    }
+  }
+
   /** Sets keys in the order given; `undefined` unsets (`key!`). */
   async set(values: Record<string, unknown>): Promise<void> {
     const args = Object.entries(values).map(([k, v]) => (v === undefined ? `${k}!` : `${k}=${JSON.stringify(v)}`));

@@ -62,6 +62,18 @@ test('typed values round-trip: numbers, strings that look like numbers, booleans
   }
 });
 
+test('getAll reads the whole document, unknown top-level keys included', async () => {
+  const { snapd, client } = await setup();
+  try {
+    await snapd.set(['htp.port=8080', 'http.port=80']);
+    const { doc, complete } = await client.getAll(['http']);
+    assert.ok(complete);
+    assert.equal(doc, { htp: { port: 8080 }, http: { port: 80 } });
+  } finally {
+    await snapd.destroy();
+  }
+});
+
 test('errors surface as SnapctlError with snapd\'s message', async () => {
   const { snapd, client } = await setup();
   try {

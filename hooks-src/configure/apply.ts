@@ -1,0 +1,143 @@
+import { writeImmichEnvFiles } from '../immich/files.js';
+import { installHaproxyConfig, installStartingPage } from '../haproxy/check.js';
+import { checkHaproxyConfigFile } from '../haproxy/check.js';
+import { writePostgresFiles } from '../postgres/files.js';
+import { detectMachine } from '../postgres/machine.js';
+import { readSecret } from '../secrets/secrets.js';
+import type { Plan, PlanStep } from '../settings/plan.js';
+import type { RenderTarget, Settings } from '../settings/schema.js';
+import { UserError } from '../snap/errors.js';
+import { writeFileIfChanged } from '../snap/files.js';
+import { ensureDir, writeFileAtomic } from '../snap/fs.js';
+import { step } from '../snap/log.js';
+import type { SnapPaths } from '../snap/paths.js';
+import type { Snapctl } from '../snap/snapctl.js';
+import { readState } from '../state/state.js';
+import { acmeCertificateUsable, ensureSelfSigned, installCustomCertificate } from './certificates.js';
+import { checkLocation } from './locations.js';
+import { rotateDatabasePassword, updateImmichMlConfig } from './database.js';
+import { renderHaproxy, renderTimerSettings } from './render.js';
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { rmSync } from 'node:fs';
+
+export interface ApplyContext {
+  paths: SnapPaths;
+  snapctl: Snapctl;
+  previous: Settings | undefined;
+  settings: Settings;
+  plan: Plan;
+}
+
+type Kind<K extends PlanStep['kind']> = Extract<PlanStep, { kind: K }>;
+
+function stepsOf<K extends PlanStep['kind']>(plan: Plan, kind: K): Kind<K>[] {
+  return plan.steps.filter((s): s is Kind<K> => s.kind === kind);
+}
+
+/**
+ * Applies a plan in phases, so that nothing changes unless everything can:
+ *   1. checks that can refuse (locations, certificates);
+ *   2. candidate HAProxy config checked with `haproxy -c` before anything is written;
+ *   3. the password rotation (transactional: ALTER ROLE and the secret file together);
+ *   4. files written atomically (only those that differ);
+ *   5. service actions through snapctl (snapd queues them until the hook has succeeded).
+ */
+export async function applyPlan(c: ApplyContext): Promise<void> {
+  const { paths, snapctl, settings: s, plan } = c;
+
+  // 1. Checks.
+  for (const l of stepsOf(plan, 'check-location')) await checkLocation({ key: l.key, from: l.from, to: l.to, snapctl });
+  let certificateChanged = false;
+  for (const cert of stepsOf(plan, 'certificate')) certificateChanged = (await ensureCertificate(paths, s, cert.mode)) || certificateChanged;
+
+  // 2. Render candidates (HAProxy checked before anything is written).
+  const render = new Set<RenderTarget>(stepsOf(plan, 'render').map((r) => r.file));
+  const haproxyCandidate = render.has('haproxy.cfg') ? renderHaproxy(paths, s) : undefined;
+  if (haproxyCandidate !== undefined) await checkCandidate(paths, haproxyCandidate);
+
+  // 3. Password rotation (Postgres is running: configure runs after services start).
+  if (stepsOf(plan, 'rotate-database-password').length > 0 && s['database-password'] !== undefined) {
+    const changed = await rotateDatabasePassword(paths, c.previous?.['internal.postgres-port'] ?? s['internal.postgres-port'], s['database-password']);
+    if (changed) step('configure: database password rotated');
+  }
+
+  // 4. Write files.
+  const changedFiles = new Set<RenderTarget>();
+  const state = readState(paths.stateFile);
+  if (!state) throw new UserError(`${paths.stateFile} is missing; the install hook did not complete (reinstall the snap)`);
+  if (render.has('postgresql.conf') || render.has('pg_hba.conf')) {
+    const written = writePostgresFiles(paths, {
+      major: state.postgresMajor,
+      vector: state.vectorExtension.name,
+      machine: detectMachine(),
+      listenTcp: s['database.tcp'],
+      port: s['internal.postgres-port'],
+    });
+    if (written.includes(paths.pgConf)) changedFiles.add('postgresql.conf');
+    if (written.includes(paths.pgHba) || written.includes(paths.pgIdent)) changedFiles.add('pg_hba.conf');
+  }
+  if (render.has('immich-server.env') || render.has('immich-ml.env')) {
+    const redisPassword = readSecret(paths, 'redis-password');
+    if (!redisPassword) throw new UserError('the Redis password is missing; the install hook did not complete (reinstall the snap)');
+    const written = writeImmichEnvFiles(paths, {
+      vector: state.vectorExtension.name,
+      redisPassword,
+      mediaLocation: s['media.location'],
+      logLevel: s['log.level'],
+      serverPort: s['internal.server-port'],
+      mlPort: s['internal.ml-port'],
+      mlUrl: s['ml.url'],
+      mlEnabled: s['ml.enabled'],
+      dbPort: s['internal.postgres-port'],
+      trustedProxies: s['proxy.trusted-proxies'].join(','),
+      nodeOptions: s['server.node-options'].join(' '),
+    });
+    if (written.includes(paths.immichServerEnv)) changedFiles.add('immich-server.env');
+    if (written.includes(paths.immichMlEnv)) changedFiles.add('immich-ml.env');
+  }
+  if (render.has('backup-settings') && writeFileIfChanged(paths.backupSettings, renderTimerSettings(s, 'backup'), 0o644)) changedFiles.add('backup-settings');
+  if (render.has('acme-settings') && writeFileIfChanged(paths.acmeSettings, renderTimerSettings(s, 'acme'), 0o644)) changedFiles.add('acme-settings');
+  if (haproxyCandidate !== undefined) {
+    ensureDir(paths.haproxyDir, 0o755);
+    installStartingPage(paths.haproxyErrorPage);
+    const { changed } = await installHaproxyConfig({ haproxy: paths.haproxy, target: paths.haproxyCfg, content: haproxyCandidate });
+    if (changed) changedFiles.add('haproxy.cfg');
+  }
+  if (certificateChanged) changedFiles.add('haproxy.cfg');
+
+  // Immich's stored machine-learning settings (env vars only seed its defaults).
+  if (stepsOf(plan, 'update-immich-ml-config').length > 0) await updateImmichMlConfig(paths, s);
+
+  // 5. Services (queued by snapd until this hook succeeds).
+  for (const sv of stepsOf(plan, 'service')) {
+    if (sv.onlyIfChanged && !sv.onlyIfChanged.some((f) => changedFiles.has(f))) continue;
+    const name = paths.service(sv.service);
+    step(`configure: ${sv.action} ${sv.service} (${sv.because.join(', ')})`);
+    if (sv.action === 'reload') await snapctl.restart([name], { reload: true });
+    else if (sv.action === 'restart') await snapctl.restart([name]);
+    else if (sv.action === 'start-enable') await snapctl.start([name], { enable: true });
+    else await snapctl.stop([name], { disable: true });
+  }
+}
+
+async function ensureCertificate(paths: SnapPaths, s: Settings, mode: 'self-signed' | 'custom' | 'acme'): Promise<boolean> {
+  if (mode === 'self-signed') return ensureSelfSigned(paths);
+  if (mode === 'custom') return installCustomCertificate(paths, s['https.cert'], s['https.key']);
+  // acme: the acme-renew service (started when this mode is chosen) obtains and renews it.
+  if (!acmeCertificateUsable(paths)) step(`configure: the certificate for ${s['https.acme.domain']} will be obtained by the acme-renew service`);
+  return false;
+}
+
+/** `haproxy -c` on the candidate without touching the live file. */
+async function checkCandidate(paths: SnapPaths, content: string): Promise<void> {
+  ensureDir(paths.haproxyDir, 0o755);
+  installStartingPage(paths.haproxyErrorPage);
+  const tmp = join(dirname(paths.haproxyCfg), `.candidate-${randomBytes(4).toString('hex')}.cfg`);
+  writeFileAtomic(tmp, content, 0o644);
+  try {
+    await checkHaproxyConfigFile(paths.haproxy, tmp, undefined, paths.haproxyCfg);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
