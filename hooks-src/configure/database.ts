@@ -1,9 +1,26 @@
 import { IMMICH_DATABASE, ensureSuperuserPassword } from '../postgres/bootstrap.js';
 import { connect } from '../postgres/cluster.js';
+import type pg from 'pg';
 import { readSecret } from '../secrets/secrets.js';
 import type { Settings } from '../settings/schema.js';
 import { writeFileAtomic } from '../snap/fs.js';
 import type { SnapPaths } from '../snap/paths.js';
+
+/**
+ * Connects over the unix socket, waiting up to `timeoutMs` for a Postgres that is (re)starting:
+ * a `snapctl restart` queued by an earlier configure returns before Postgres accepts connections.
+ */
+export async function connectWhenReady(socketDir: string, port: number, database: string, timeoutMs = 60_000): Promise<pg.Client> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await connect(socketDir, port, database);
+    } catch (err) {
+      if (Date.now() > end) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
 
 /**
  * `database-password`: the password of `postgres` for TCP logins. Rotated transactionally: the
@@ -14,7 +31,7 @@ import type { SnapPaths } from '../snap/paths.js';
 export async function rotateDatabasePassword(paths: SnapPaths, port: number, password: string): Promise<boolean> {
   const file = paths.secret('database-password');
   const old = readSecret(paths, 'database-password');
-  const db = await connect(paths.pgSocketDir, port, 'postgres');
+  const db = await connectWhenReady(paths.pgSocketDir, port, 'postgres');
   try {
     await db.query('BEGIN');
     const changed = await ensureSuperuserPassword(db, password);
@@ -46,7 +63,7 @@ export async function rotateDatabasePassword(paths: SnapPaths, port: number, pas
  */
 export async function updateImmichMlConfig(paths: SnapPaths, s: Settings): Promise<boolean> {
   const url = s['ml.url'] || `http://127.0.0.1:${s['internal.ml-port']}`;
-  const db = await connect(paths.pgSocketDir, s['internal.postgres-port'], IMMICH_DATABASE);
+  const db = await connectWhenReady(paths.pgSocketDir, s['internal.postgres-port'], IMMICH_DATABASE);
   try {
     const { rows } = await db.query<{ present: boolean }>("SELECT to_regclass('public.system_metadata') IS NOT NULL AS present");
     if (!rows[0]?.present) return false;

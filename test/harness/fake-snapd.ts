@@ -54,6 +54,8 @@ export interface FakeSnapdOptions {
   snapcraftYaml?: string;
   /** Plugs connected from the start (network and network-bind auto-connect). */
   connected?: string[];
+  /** systemd's start limit for the services (default 5 starts in 10 s, as systemd's). */
+  startLimit?: { burst: number; intervalMs: number };
 }
 
 export interface Snapshot {
@@ -112,6 +114,7 @@ export class FakeSnapd {
       snapDir: () => d.layout.snap,
       env: () => d.serviceBaseEnv(),
       logDir: d.logDir,
+      startLimit: opts.startLimit,
     });
     return d;
   }
