@@ -144,7 +144,7 @@ runMain('install hook', async () => {
         // SPEC: `sudo snap get immich-distribution database-password` shows postgres' TCP password.
         run: async () => {
           const snapctl = new Snapctl();
-          if ((await snapctl.get('database-password')) !== dbPassword) await snapctl.set({ 'database-password': dbPassword });
+          if ((await snapctl.get('database-password')) !== dbPassword) await snapctl.set({ 'database-password': dbPassword }, { secret: true });
         },
       },
       {

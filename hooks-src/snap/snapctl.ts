@@ -1,4 +1,5 @@
 import { type CommandRunner, runCommand } from './exec.js';
+import { snapdSocketRunner } from './snapd-socket.js';
 
 /** A failed snapctl call: snapd prints `error: snapctl: <message>` and exits 1 (reference §B0). */
 export class SnapctlError extends Error {
@@ -30,10 +31,12 @@ export class Snapctl {
   constructor(
     private readonly run: CommandRunner = runCommand,
     private readonly bin = 'snapctl',
+    /** How calls that carry a secret reach snapd: never as a command line (see snapd-socket.ts). */
+    private readonly secretRun: CommandRunner = snapdSocketRunner,
   ) {}
 
-  private async call(args: string[]): Promise<string> {
-    const r = await this.run(this.bin, args);
+  private async call(args: string[], opts: { secret?: boolean } = {}): Promise<string> {
+    const r = await (opts.secret ? this.secretRun : this.run)(this.bin, args);
     if (r.exitCode !== 0) throw new SnapctlError(args, r.exitCode, r.stderr);
     return r.stdout;
   }
@@ -71,10 +74,13 @@ export class Snapctl {
     }
   }
 
-  /** Sets keys in the order given; `undefined` unsets (`key!`). */
-  async set(values: Record<string, unknown>): Promise<void> {
+  /**
+   * Sets keys in the order given; `undefined` unsets (`key!`). With `secret`, the values go to
+   * snapd over its socket instead of a snapctl command line.
+   */
+  async set(values: Record<string, unknown>, opts: { secret?: boolean } = {}): Promise<void> {
     const args = Object.entries(values).map(([k, v]) => (v === undefined ? `${k}!` : `${k}=${JSON.stringify(v)}`));
-    if (args.length > 0) await this.call(['set', ...args]);
+    if (args.length > 0) await this.call(['set', ...args], opts);
   }
 
   async unset(...keys: string[]): Promise<void> {

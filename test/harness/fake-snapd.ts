@@ -15,6 +15,7 @@ import { type HookRunResult, runHookProcess } from './hook-runner.js';
 import { ConfigError, ConfigTransaction, type ConfigDocument, type JsonValue, formatSnapGet, fromPlain, newObject, parseConfigValues, toPlain } from './snapd/config.js';
 import { type SnapctlHost } from './snapd/snapctl-commands.js';
 import { serveSnapctl } from './snapd/snapctl-server.js';
+import { serveSnapdApi } from './snapd/snapd-api.js';
 import { runCommand } from '../../hooks-src/snap/exec.js';
 import { type AppSpec, commandArgv, layerEnvironment, loadApps } from './snapd/apps.js';
 import { ServiceRunner } from './snapd/services.js';
@@ -91,7 +92,8 @@ export class FakeSnapd {
     this.root = opts.root ?? mkdtempSync(join(tmpdir(), 'fake-snapd-'));
     this.instance = opts.instance ?? 'immich-distribution';
     this.version = opts.version ?? '0.1.0';
-    this.socketPath = join(this.root, 'run/snapd-snap.socket');
+    // The stand-in snapctl's line protocol; snapd's REST API for snapctl is at run/snapd-snap.socket.
+    this.socketPath = join(this.root, 'run/fake-snapctl.socket');
     this.logDir = join(this.root, 'var/log/journal');
     this.extraEnv = opts.extraEnv ?? {};
     const yamlText = opts.snapcraftYaml ?? readFileSync(join(repoRoot, 'snap/snapcraft.yaml'), 'utf8');
@@ -108,7 +110,11 @@ export class FakeSnapd {
     mkdirSync(join(d.root, 'run'), { recursive: true });
     mkdirSync(d.logDir, { recursive: true });
     const server = await serveSnapctl(d.socketPath, (cookie, uid) => d.hostFor(cookie, uid), (cookie, result) => d.afterCall(cookie, result));
-    d.closeServer = server.close;
+    const api = await serveSnapdApi(join(d.root, 'run/snapd-snap.socket'), (cookie, uid) => d.hostFor(cookie, uid), (cookie, result) => d.afterCall(cookie, result));
+    d.closeServer = async () => {
+      await server.close();
+      await api.close();
+    };
     d.services = new ServiceRunner({
       apps: d.apps,
       snapDir: () => d.layout.snap,
@@ -133,7 +139,7 @@ export class FakeSnapd {
 
   /** snapd's variables for a hook or app of revision `l`, before snap.yaml's `environment:` layers. */
   private baseEnv(l: FakeSnapLayout, cookie: string): Record<string, string> {
-    return { ...snapEnvFor(l, this.version), PATH: this.basePath(l), SNAP_COOKIE: cookie, SNAP_CONTEXT: cookie, FAKE_SNAPD_SOCKET: this.socketPath, ...this.extraEnv };
+    return { ...snapEnvFor(l, this.version), PATH: this.basePath(l), SNAP_COOKIE: cookie, SNAP_CONTEXT: cookie, FAKE_SNAPD_SOCKET: this.socketPath, SNAPPY_GLOBAL_ROOT: this.root, ...this.extraEnv };
   }
 
   /** What the service runner gives a daemon before it layers the app's own `environment:`. */
@@ -222,6 +228,12 @@ export class FakeSnapd {
       } else if (op.action === 'stop') {
         if (op.disable) this.services.disable(app);
         await this.services.stop(app);
+      } else if (this.apps.find((a) => a.name === app)?.timer) {
+        // snapd restarts the app's .service unit (not its .timer; wrappers.RestartServices with the
+        // app named explicitly, so even while inactive): for a oneshot, systemctl runs it to the end
+        // and fails when it fails. `start` of a timer app only arms the timer (wrappers.StartServices).
+        const code = await this.services.runOnce(app);
+        if (code !== 0) throw new Error(`restart of [${this.instance}.${app}] failed: ${app} exited with status ${code} (see ${this.services.logPath(app)})`);
       } else {
         await this.services.restart(app, { reload: op.reload });
       }
@@ -369,16 +381,17 @@ export class FakeSnapd {
    * `snap refresh` to a new local revision: pre-refresh (old) → stop services → copy $SNAP_DATA →
    * link new → post-refresh (new) → start services → configure → check-health. A failure after the
    * link undoes it: old revision relinked, the new $SNAP_DATA removed, config restored, old
-   * services started. $SNAP_COMMON is NOT restored (as in snapd).
+   * services started. $SNAP_COMMON is NOT restored (as in snapd). `links` gives the new revision
+   * other host files under $SNAP/usr (e.g. a revision that ships a newer Postgres major).
    */
-  async refresh(opts: { from?: string; version?: string } = {}): Promise<void> {
+  async refresh(opts: { from?: string; version?: string; links?: Record<string, string> } = {}): Promise<void> {
     const old = this.layout;
     const oldVersion = this.version;
     const pre = await this.runHook('pre-refresh');
     if (pre.error) throw this.hookFailure(`Run pre-refresh hook of "${this.instance}" snap if present`, pre);
     await this.services.stopAll();
     const revision = this.nextRevision();
-    const l = layoutRevision({ root: this.root, instance: this.instance, revision, from: opts.from ?? this.opts.from ?? buildSnapDir, links: this.opts.links, createData: false });
+    const l = layoutRevision({ root: this.root, instance: this.instance, revision, from: opts.from ?? this.opts.from ?? buildSnapDir, links: opts.links ?? this.opts.links, createData: false });
     cpSync(old.data, l.data, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
     copyOwnership(old.data, l.data);
     const savedConfig = this.transaction().view();

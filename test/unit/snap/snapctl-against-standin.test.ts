@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { FakeSnapd, harnessBin } from '../../harness/fake-snapd.js';
 import { Snapctl, SnapctlError } from '../../../hooks-src/snap/snapctl.js';
 import { runCommand } from '../../../hooks-src/snap/exec.js';
+import { snapdSocketRunner } from '../../../hooks-src/snap/snapd-socket.js';
 
 const yaml = `
 name: clienttest
@@ -38,8 +39,10 @@ async function setup() {
   const snapd = await FakeSnapd.create({ instance: 'clienttest', from, snapcraftYaml: yaml, links: {} });
   await snapd.install();
   const env = snapd.appEnv('cmd');
-  const client = new Snapctl((file, args) => runCommand(file, args, { env, replaceEnv: true }), join(harnessBin, 'snapctl'));
-  return { snapd, client };
+  const api = (file: string, args: readonly string[]) => snapdSocketRunner(file, args, { env });
+  const client = new Snapctl((file, args) => runCommand(file, args, { env, replaceEnv: true }), join(harnessBin, 'snapctl'), api);
+  const viaApi = new Snapctl(api, 'unused', api);
+  return { snapd, client, viaApi };
 }
 
 test('typed values round-trip: numbers, strings that look like numbers, booleans, objects', async () => {
@@ -69,6 +72,23 @@ test('getAll reads the whole document, unknown top-level keys included', async (
     const { doc, complete } = await client.getAll(['http']);
     assert.ok(complete);
     assert.equal(doc, { htp: { port: 8080 }, http: { port: 80 } });
+  } finally {
+    await snapd.destroy();
+  }
+});
+
+test('secrets go through snapd\'s REST API, never a command line; errors and exit codes survive it', async () => {
+  const { snapd, client, viaApi } = await setup();
+  try {
+    await client.set({ 'database-password': 's3cret-value_0123456789' }, { secret: true });
+    assert.is(snapd.get('database-password'), 's3cret-value_0123456789');
+    assert.is(await viaApi.get('database-password'), 's3cret-value_0123456789');
+    const err = await viaApi.set({ Bad: 1 }).catch((e: unknown) => e);
+    assert.instance(err, SnapctlError);
+    assert.match((err as Error).message, 'invalid option name: "Bad"');
+    assert.is(await viaApi.isConnected('removable-media'), false);
+    snapd.connect('removable-media');
+    assert.is(await viaApi.isConnected('removable-media'), true);
   } finally {
     await snapd.destroy();
   }
