@@ -13,13 +13,14 @@ import { step } from '../snap/log.js';
 import type { SnapPaths } from '../snap/paths.js';
 import type { Snapctl } from '../snap/snapctl.js';
 import { readState } from '../state/state.js';
-import { acmeCertificateUsable, ensureSelfSigned, installCustomCertificate } from './certificates.js';
+import { ensureSelfSigned, installCustomCertificate } from './certificates.js';
+import { decide } from '../acme/acme.js';
 import { checkLocation } from './locations.js';
 import { rotateDatabasePassword, updateImmichMlConfig } from './database.js';
 import { renderHaproxy, renderTimerSettings } from './render.js';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 export interface ApplyContext {
   paths: SnapPaths;
@@ -49,7 +50,11 @@ export async function applyPlan(c: ApplyContext): Promise<void> {
   // 1. Checks.
   for (const l of stepsOf(plan, 'check-location')) await checkLocation({ key: l.key, from: l.from, to: l.to, snapctl });
   let certificateChanged = false;
-  for (const cert of stepsOf(plan, 'certificate')) certificateChanged = (await ensureCertificate(paths, s, cert.mode)) || certificateChanged;
+  let obtainAcme = false;
+  for (const cert of stepsOf(plan, 'certificate')) {
+    if (cert.mode === 'acme') obtainAcme = acmeCertificateNeeded(paths, s);
+    else certificateChanged = (await ensureCertificate(paths, s, cert.mode)) || certificateChanged;
+  }
 
   // 2. Render candidates (HAProxy checked before anything is written).
   const render = new Set<RenderTarget>(stepsOf(plan, 'render').map((r) => r.file));
@@ -119,14 +124,30 @@ export async function applyPlan(c: ApplyContext): Promise<void> {
     else if (sv.action === 'start-enable') await snapctl.start([name], { enable: true });
     else await snapctl.stop([name], { disable: true });
   }
+  // The acme-renew timer app obtains the certificate. snapd's `start` of a timer app only arms
+  // its timer (wrappers.StartServices), so run it once now: an explicit restart of its oneshot
+  // service, which snapd runs after this hook, after the HAProxy reload above (the challenge route
+  // is in place), and which ends with a graceful HAProxy reload that starts serving HTTPS.
+  if (obtainAcme) {
+    step(`configure: acme-renew will obtain the certificate for ${s['https.acme.domain']} now`);
+    await snapctl.restart([paths.service('acme-renew')]);
+  }
 }
 
-async function ensureCertificate(paths: SnapPaths, s: Settings, mode: 'self-signed' | 'custom' | 'acme'): Promise<boolean> {
+/** acme: true unless a certificate for the domain that is not due for renewal is already served. */
+function acmeCertificateNeeded(paths: SnapPaths, s: Settings): boolean {
+  let installed: string | undefined;
+  try {
+    installed = readFileSync(paths.certFile('acme'), 'utf8');
+  } catch {
+    installed = undefined;
+  }
+  return decide({ now: Date.now(), domain: s['https.acme.domain'], installed }).action !== 'none';
+}
+
+async function ensureCertificate(paths: SnapPaths, s: Settings, mode: 'self-signed' | 'custom'): Promise<boolean> {
   if (mode === 'self-signed') return ensureSelfSigned(paths);
-  if (mode === 'custom') return installCustomCertificate(paths, s['https.cert'], s['https.key']);
-  // acme: the acme-renew service (started when this mode is chosen) obtains and renews it.
-  if (!acmeCertificateUsable(paths)) step(`configure: the certificate for ${s['https.acme.domain']} will be obtained by the acme-renew service`);
-  return false;
+  return installCustomCertificate(paths, s['https.cert'], s['https.key']);
 }
 
 /** `haproxy -c` on the candidate without touching the live file. */

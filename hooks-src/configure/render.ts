@@ -44,7 +44,7 @@ export function renderTimerSettings(s: Settings, which: 'backup' | 'acme'): stri
   const pick =
     which === 'backup'
       ? { schedule: s['backup.schedule'], keep: s['backup.keep'], location: s['backup.location'], assets: s['backup.assets'] }
-      : { domain: s['https.acme.domain'], email: s['https.acme.email'], server: s['https.acme.server'], challengePort: ACME_CHALLENGE_PORT };
+      : { domain: s['https.acme.domain'], email: s['https.acme.email'], server: s['https.acme.server'], challengePort: ACME_CHALLENGE_PORT, serverCa: s['https.acme.server-ca'] };
   return `${JSON.stringify(pick, null, 2)}\n`;
 }
 
