@@ -119,6 +119,8 @@ export interface LoadOptions {
   maxBytes?: number;
   /** Stop starting new requests once this returns true (e.g. when the reloads under test are done). */
   stop?: () => boolean;
+  /** Pause after a failed request, so a refused connection does not spin the worker (0 = none). */
+  failurePauseMs?: number;
 }
 
 export interface LoadResult {
@@ -161,6 +163,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       } catch (err) {
         result.failed++;
         if (result.failures.length < 20) result.failures.push(`#${n} ${n % 2 === 0 ? 'upload' : 'download'} ${size} B: ${(err as Error).message}`);
+        result.spans.push([t0, Date.now()]);
+        if (opts.failurePauseMs) await sleep(opts.failurePauseMs);
+        continue;
       }
       result.spans.push([t0, Date.now()]);
     }
