@@ -83,9 +83,6 @@ export function snapPaths(env: SnapEnv) {
     /** HAProxy's master CLI (`-S`): reload and `show proc`; root only (mode 600). */
     haproxyMasterSocket: join(run, 'haproxy', 'master.sock'),
     haproxyPidFile: join(run, 'haproxy', 'haproxy.pid'),
-    /** HAProxy's master CLI (`-S`): reload and `show proc`; root only (mode 600). */
-    haproxyMasterSocket: join(run, 'haproxy', 'master.sock'),
-    haproxyPidFile: join(run, 'haproxy', 'haproxy.pid'),
     /** One backup or restore at a time (pid file; backup, restore and the backup timer). */
     backupLock: join(run, 'backup.lock'),
 
@@ -102,8 +99,6 @@ export function snapPaths(env: SnapEnv) {
     immichMlEnv: join(etc, 'immich-ml.env'),
     haproxyDir: join(etc, 'haproxy'),
     haproxyCfg: join(etc, 'haproxy', 'haproxy.cfg'),
-    /** The "Immich is starting" 503 response (HAProxy errorfile). */
-    haproxyErrorPage: join(etc, 'haproxy', '503.http'),
     /** The "Immich is starting" 503 response (HAProxy errorfile). */
     haproxyErrorPage: join(etc, 'haproxy', '503.http'),
     appliedConfig: join(data, 'applied-config.json'),
