@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian 12 (bookworm) machine, as root:
-# Debian packages (PostgreSQL 15, HAProxy, Redis, lego, pebble, build tools), pgvector built from
+# Debian packages (PostgreSQL 15, HAProxy, Redis, lego, pebble, chromium, build tools), pgvector built from
 # Debian trixie's source package, the core24 daemon user `_daemon_`, and the npm dependencies.
 #
 # Idempotent and quiet: every step checks first and does nothing when its thing is present; it
@@ -36,6 +36,7 @@ packages=(
   postgresql-15 postgresql-client-15 postgresql-contrib postgresql-server-dev-15
   haproxy redis-server lego pebble build-essential zstd openssl util-linux ca-certificates
   time # /usr/bin/time -f %M: peak memory in bench/startup.ts
+  chromium # headless browser: test/integration/starting-page.test.ts
 )
 missing=()
 # One dpkg-query for all; a package that is unknown or not fully installed counts as missing.
