@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { FakeSnapd, SnapdChangeError } from '../harness/fake-snapd.js';
+import { waitFor } from '../harness/wait.js';
 import { snapEnvFor } from '../harness/fake-snap.js';
 import { snapPaths, type SnapPaths } from '../../hooks-src/snap/paths.js';
 import type { SnapEnv } from '../../hooks-src/snap/env.js';
@@ -42,20 +43,6 @@ test.after(async (ctx) => {
 async function get(url: string): Promise<{ status: number; body: string }> {
   const r = await fetch(url, { signal: AbortSignal.timeout(5000) });
   return { status: r.status, body: await r.text() };
-}
-
-async function waitFor(what: string, fn: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      if (await fn()) return;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
 /** sha256 of every file under $SNAP_DATA/etc and $SNAP_COMMON/certs. */
