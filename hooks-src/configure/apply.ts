@@ -1,6 +1,5 @@
 import { writeImmichEnvFiles } from '../immich/files.js';
-import { installHaproxyConfig, installStartingPage } from '../haproxy/check.js';
-import { checkHaproxyConfigFile } from '../haproxy/check.js';
+import { checkHaproxyConfigFile, installStartingPage } from '../haproxy/check.js';
 import { writePostgresFiles } from '../postgres/files.js';
 import { detectMachine } from '../postgres/machine.js';
 import { readSecret } from '../secrets/secrets.js';
@@ -17,10 +16,10 @@ import { ensureSelfSigned, installCustomCertificate } from './certificates.js';
 import { decide } from '../acme/acme.js';
 import { checkLocation } from './locations.js';
 import { rotateDatabasePassword, updateImmichMlConfig } from './database.js';
-import { renderHaproxy, renderTimerSettings } from './render.js';
+import { readIfExists, renderHaproxy, renderTimerSettings } from './render.js';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync } from 'node:fs';
 
 export interface ApplyContext {
   paths: SnapPaths;
@@ -59,7 +58,22 @@ export async function applyPlan(c: ApplyContext): Promise<void> {
   // 2. Render candidates (HAProxy checked before anything is written).
   const render = new Set<RenderTarget>(stepsOf(plan, 'render').map((r) => r.file));
   const haproxyCandidate = render.has('haproxy.cfg') ? renderHaproxy(paths, s) : undefined;
-  if (haproxyCandidate !== undefined) await checkCandidate(paths, haproxyCandidate);
+  const checked = haproxyCandidate !== undefined && haproxyCandidate !== readIfExists(paths.haproxyCfg) ? await checkCandidate(paths, haproxyCandidate) : undefined;
+  try {
+    await applyChecked(c, render, checked, certificateChanged, obtainAcme);
+  } finally {
+    if (checked) rmSync(checked, { force: true });
+  }
+}
+
+async function applyChecked(
+  c: ApplyContext,
+  render: Set<RenderTarget>,
+  checkedHaproxy: string | undefined,
+  certificateChanged: boolean,
+  obtainAcme: boolean,
+): Promise<void> {
+  const { paths, snapctl, settings: s, plan } = c;
 
   // 3. Password rotation (Postgres is running: configure runs after services start).
   if (stepsOf(plan, 'rotate-database-password').length > 0 && s['database-password'] !== undefined) {
@@ -103,11 +117,10 @@ export async function applyPlan(c: ApplyContext): Promise<void> {
   }
   if (render.has('backup-settings') && writeFileIfChanged(paths.backupSettings, renderTimerSettings(s, 'backup'), 0o644)) changedFiles.add('backup-settings');
   if (render.has('acme-settings') && writeFileIfChanged(paths.acmeSettings, renderTimerSettings(s, 'acme'), 0o644)) changedFiles.add('acme-settings');
-  if (haproxyCandidate !== undefined) {
-    ensureDir(paths.haproxyDir, 0o755);
-    installStartingPage(paths.haproxyErrorPage);
-    const { changed } = await installHaproxyConfig({ haproxy: paths.haproxy, target: paths.haproxyCfg, content: haproxyCandidate });
-    if (changed) changedFiles.add('haproxy.cfg');
+  if (checkedHaproxy !== undefined) {
+    // Checked with `haproxy -c` in phase 2; the rename is atomic.
+    renameSync(checkedHaproxy, paths.haproxyCfg);
+    changedFiles.add('haproxy.cfg');
   }
   if (certificateChanged) changedFiles.add('haproxy.cfg');
 
@@ -150,15 +163,20 @@ async function ensureCertificate(paths: SnapPaths, s: Settings, mode: 'self-sign
   return installCustomCertificate(paths, s['https.cert'], s['https.key']);
 }
 
-/** `haproxy -c` on the candidate without touching the live file. */
-async function checkCandidate(paths: SnapPaths, content: string): Promise<void> {
+/**
+ * Writes the candidate beside the live file and runs `haproxy -c` on it; returns the checked
+ * file, which phase 4 renames into place (or the caller removes).
+ */
+async function checkCandidate(paths: SnapPaths, content: string): Promise<string> {
   ensureDir(paths.haproxyDir, 0o755);
   installStartingPage(paths.haproxyErrorPage);
   const tmp = join(dirname(paths.haproxyCfg), `.candidate-${randomBytes(4).toString('hex')}.cfg`);
   writeFileAtomic(tmp, content, 0o644);
   try {
     await checkHaproxyConfigFile(paths.haproxy, tmp, undefined, paths.haproxyCfg);
-  } finally {
+  } catch (err) {
     rmSync(tmp, { force: true });
+    throw err;
   }
+  return tmp;
 }
