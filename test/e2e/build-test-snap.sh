@@ -84,12 +84,20 @@ case "${1:-}" in
 esac
 W
   chmod 0755 "$pgbin/postgres"
-  echo "postgres-dsm-workaround" >> "$OUT/workarounds.txt"
+  echo "posix-dsm: postgresql.conf says dynamic_shared_memory_type = posix, which AppArmor denies in a strict snap (/dev/shm/PostgreSQL.*); the test snap's postgres is wrapped to force sysv" >> "$OUT/workarounds.txt"
 fi
 
-# Our executables, freshly built from the work tree.
-(cd "$REPO_ROOT" && node build.mjs > /dev/null)
-cp -a "$REPO_ROOT/build/snap/." "$STAGE/"
+# Our executables, freshly built from the work tree (build.mjs's entries and esbuild options).
+# PRODUCT-BUG WORKAROUND exists-as-daemon (README "Product bugs found"): while clusterState() asks
+# fs.existsSync (access(2): REAL uid root, which has no DAC override in a strict snap) about files in
+# the 0700 _daemon_ cluster, run-postgres never finds the cluster. Built with a stat-based existsSync.
+bp_flags=()
+if sed -n '/export function clusterState/,/^}/p' "$REPO_ROOT/hooks-src/postgres/cluster.ts" | grep -q 'existsSync'; then
+  log "WORKAROUND: existsSync answered by stat(2) in the product build (clusterState still uses existsSync)"
+  bp_flags+=(--workaround=exists-as-daemon)
+  echo "exists-as-daemon: fs.existsSync under asDaemon() checks the real uid (root without DAC override in a strict snap), so run-postgres never sees the 0700 _daemon_ cluster (test snap built with a stat-based existsSync)" >> "$OUT/workarounds.txt"
+fi
+(cd "$REPO_ROOT" && node test/e2e/snap/build-product.mjs "$STAGE" "${bp_flags[@]}")
 install -D -m 0755 "$E2E_DIR/snap/standin-immich-server.cjs" "$STAGE/bin/e2e-standin-immich-server"
 # What the snapcraft `lifecycle` part adds.
 install -D -m 0644 "$REPO_ROOT/snap/versions.json" "$STAGE/share/immich-distribution/versions.json"

