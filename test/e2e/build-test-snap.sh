@@ -6,7 +6,7 @@
 #                    openssl and their libraries the base lacks), extracted with dpkg -x
 #   pgvector         the host's /usr/lib/postgresql/15/lib/vector.so and extension files
 #   usr/bin/node     the host's node binary
-#   bin/e2e-standin-immich-server   stand-in for the Immich server (answers /api/server/ping)
+#   bin/e2e-standin-immich-{server,ml}  stand-ins for Immich's server and ML (answer their pings)
 # Three revisions, packed with the guest's own `snap pack` (chroot):
 #   immich-distribution_r1.snap  version V
 #   immich-distribution_r2.snap  version V+e2e2 (the refresh target)
@@ -99,6 +99,7 @@ if sed -n '/export function clusterState/,/^}/p' "$REPO_ROOT/hooks-src/postgres/
 fi
 (cd "$REPO_ROOT" && node test/e2e/snap/build-product.mjs "$STAGE" "${bp_flags[@]}")
 install -D -m 0755 "$E2E_DIR/snap/standin-immich-server.cjs" "$STAGE/bin/e2e-standin-immich-server"
+install -D -m 0755 "$E2E_DIR/snap/standin-immich-server.cjs" "$STAGE/bin/e2e-standin-immich-ml"
 # What the snapcraft `lifecycle` part adds.
 install -D -m 0644 "$REPO_ROOT/snap/versions.json" "$STAGE/share/immich-distribution/versions.json"
 install -D -m 0644 "$REPO_ROOT/snap/snapshots.yaml" "$STAGE/meta/snapshots.yaml"

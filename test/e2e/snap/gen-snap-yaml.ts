@@ -36,10 +36,13 @@ const TOP_LEVEL_COPIED = [
 /** App keys that belong to snapcraft only (never in snap.yaml). */
 const APP_BUILD_ONLY_KEYS = new Set(['extensions', 'command-chain-build', 'adapter', 'source']);
 
-/** Stand-in for the Immich server (see test/e2e/snap/standin-immich-server.cjs). */
-export const STANDIN_SERVER_COMMAND = 'bin/e2e-standin-immich-server';
-/** Apps the test snap leaves out (nothing in the e2e image can run them). */
-export const LEFT_OUT_APPS = ['immich-machine-learning'];
+/** Stand-ins for the Immich server and ML service (see test/e2e/snap/standin-immich-server.cjs). */
+export const STANDIN_COMMANDS: Record<string, string> = {
+  'immich-server': 'bin/e2e-standin-immich-server',
+  'immich-machine-learning': 'bin/e2e-standin-immich-ml',
+};
+/** Apps the test snap leaves out (none at the moment: the configure hook starts every daemon). */
+export const LEFT_OUT_APPS: string[] = [];
 
 /** snapcraft expands $CRAFT_ARCH_TRIPLET_BUILD_FOR at build time; the e2e snap is amd64 only. */
 function expandCraftVars(value: string): string {
@@ -76,7 +79,8 @@ export function snapYaml(snapcraft: Dict, opts: Options): Dict {
       if (APP_BUILD_ONLY_KEYS.has(k)) continue;
       app[k] = k === 'environment' ? expandEnv(v) : v;
     }
-    if (name === 'immich-server') app.command = STANDIN_SERVER_COMMAND;
+    const standin = STANDIN_COMMANDS[name];
+    if (standin !== undefined) app.command = standin;
     // `after:` may only name apps that exist in the snap.
     if (Array.isArray(app.after)) app.after = (app.after as string[]).filter((a) => !LEFT_OUT_APPS.includes(a));
     apps[name] = app;

@@ -1,16 +1,22 @@
 #!/usr/bin/env node
-// E2E STAND-IN for the Immich server (the real one is not in the e2e test snap): the
-// `immich-server` app runs this instead of bin/run-immich-server. It answers
-// GET /api/server/ping with Immich's {"res":"pong"} and everything else with 404, on the port the
-// install hook wrote to $SNAP_DATA/etc/immich-server.env (IMMICH_PORT, else 3001), on 127.0.0.1.
+// E2E STAND-IN for the Immich server and ML service (neither is in the e2e test snap).
+// As bin/e2e-standin-immich-server (app `immich-server`): GET /api/server/ping -> {"res":"pong"}
+// on IMMICH_PORT from $SNAP_DATA/etc/immich-server.env (else 3001).
+// As bin/e2e-standin-immich-ml (app `immich-machine-learning`): GET /ping -> pong on IMMICH_PORT
+// from $SNAP_DATA/etc/immich-ml.env (else 3003). Everything else: 404. Listens on 127.0.0.1.
 'use strict';
 const http = require('node:http');
 const fs = require('node:fs');
 const path = require('node:path');
 
+const ml = path.basename(process.argv[1] || '').includes('-ml');
+const ENV_FILE = ml ? 'immich-ml.env' : 'immich-server.env';
+const PING = ml ? '/ping' : '/api/server/ping';
+const PONG = ml ? 'pong' : '{"res":"pong"}';
+
 function envFile() {
   try {
-    const text = fs.readFileSync(path.join(process.env.SNAP_DATA || '.', 'etc', 'immich-server.env'), 'utf8');
+    const text = fs.readFileSync(path.join(process.env.SNAP_DATA || '.', 'etc', ENV_FILE), 'utf8');
     const out = {};
     for (const line of text.split('\n')) {
       const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
@@ -22,15 +28,15 @@ function envFile() {
   }
 }
 
-const port = Number(envFile().IMMICH_PORT || 3001);
+const port = Number(envFile().IMMICH_PORT || (ml ? 3003 : 3001));
 const server = http.createServer((req, res) => {
-  if (req.method === 'GET' && req.url === '/api/server/ping') {
-    res.writeHead(200, { 'content-type': 'application/json', 'x-e2e-standin': 'immich-server' });
-    res.end('{"res":"pong"}');
+  if (req.method === 'GET' && req.url === PING) {
+    res.writeHead(200, { 'content-type': ml ? 'text/plain' : 'application/json', 'x-e2e-standin': ml ? 'immich-ml' : 'immich-server' });
+    res.end(PONG);
     return;
   }
   res.writeHead(404, { 'content-type': 'text/plain' });
-  res.end('e2e stand-in: only /api/server/ping\n');
+  res.end(`e2e stand-in: only ${PING}\n`);
 });
-server.listen(port, '127.0.0.1', () => process.stderr.write(`e2e stand-in immich-server listening on 127.0.0.1:${port}\n`));
+server.listen(port, '127.0.0.1', () => process.stderr.write(`e2e stand-in ${ml ? 'immich-ml' : 'immich-server'} listening on 127.0.0.1:${port}\n`));
 for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => server.close(() => process.exit(0)));
