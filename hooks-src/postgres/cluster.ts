@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import pg from 'pg';
-import { asDaemon, signalDaemonProcess } from '../snap/as-daemon.js';
+import { asDaemon, pathExists, signalDaemonProcess } from '../snap/as-daemon.js';
 import { UserError, oneLine } from '../snap/errors.js';
 import type { RunResult } from '../snap/exec.js';
 import { step } from '../snap/log.js';
@@ -24,8 +24,8 @@ export type ClusterState = 'complete' | 'incomplete' | 'absent';
 /** A cluster is complete once initdb finished: PG_VERSION and global/pg_control both exist. */
 export function clusterState(dir: string): ClusterState {
   return asDaemon(() => {
-    if (!existsSync(dir)) return 'absent';
-    return existsSync(join(dir, 'PG_VERSION')) && existsSync(join(dir, 'global', 'pg_control')) ? 'complete' : 'incomplete';
+    if (!pathExists(dir)) return 'absent';
+    return pathExists(join(dir, 'PG_VERSION')) && pathExists(join(dir, 'global', 'pg_control')) ? 'complete' : 'incomplete';
   });
 }
 
@@ -150,7 +150,7 @@ export async function startTemporary(paths: SnapPaths, major: number, port: numb
     { env: PG_ENV, timeoutMs: 150_000 },
   );
   if (r.exitCode !== 0) {
-    const log = asDaemon(() => (existsSync(paths.pgSetupLog) ? readFileSync(paths.pgSetupLog, 'utf8') : ''));
+    const log = asDaemon(() => (pathExists(paths.pgSetupLog) ? readFileSync(paths.pgSetupLog, 'utf8') : ''));
     const why = log.split('\n').filter((l) => /FATAL|ERROR|PANIC/.test(l)).at(-1) ?? lastLine(r);
     throw new UserError(`the temporary Postgres did not start: ${oneLine(why)}`);
   }

@@ -113,7 +113,10 @@ export function renderPostgresConf(input: PostgresConfInput): string {
     `effective_cache_size = ${t.effectiveCacheSizeMiB}MB`,
     `work_mem = ${t.workMemMiB}MB`,
     `maintenance_work_mem = ${t.maintenanceWorkMemMiB}MB`,
-    "dynamic_shared_memory_type = 'posix'",
+    // A strict snap may only create /dev/shm/snap.<instance>.*; Postgres' POSIX segments are named
+    // /dev/shm/PostgreSQL.N and AppArmor denies them (found under real snapd). System V shared
+    // memory is allowed by snapd's seccomp profile and not mediated by AppArmor.
+    "dynamic_shared_memory_type = 'sysv'",
     '',
     '# CPUs',
     `max_worker_processes = ${t.maxWorkerProcesses}`,

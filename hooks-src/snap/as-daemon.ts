@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { daemonUser } from './run-as.js';
 
 /**
@@ -22,6 +23,16 @@ export function asDaemon<T>(fn: () => T): T {
     seteuid(0);
     setegid(0);
   }
+}
+
+/**
+ * Whether a path exists, decided with stat(2), which resolves the path with the EFFECTIVE uid.
+ * Use it (never fs.existsSync) inside asDaemon: existsSync is access(2), which checks the REAL uid
+ * (root) and, in a strict snap where root has no DAC override, says false for everything inside
+ * `_daemon_`'s 0700 directories (found under real snapd: test/e2e/README.md).
+ */
+export function pathExists(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false }) !== undefined;
 }
 
 /** Sends a signal (0: only check it exists) to a `_daemon_` process (see asDaemon). False if it is gone. */
