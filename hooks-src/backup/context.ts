@@ -30,9 +30,19 @@ export function commandContext(command: string): CommandContext {
   return { env, paths, state: readState(paths.stateFile), snapctl: new Snapctl() };
 }
 
-/** The Postgres service's socket (the daemon's, not a hook's temporary server). */
+/**
+ * The Postgres service's socket (the daemon's, not a hook's temporary server). The port names the
+ * socket file (.s.PGSQL.<port>): taken from the rendered postgresql.conf (`internal.postgres-port`).
+ */
 export function pgTarget(paths: SnapPaths): { socketDir: string; port: number } {
-  return { socketDir: paths.pgSocketDir, port: PG_PORT };
+  let port = PG_PORT;
+  try {
+    const m = /^\s*port\s*=\s*(\d+)/m.exec(readFileSync(paths.pgConf, 'utf8'));
+    if (m) port = Number(m[1]);
+  } catch {
+    /* not rendered yet: the default */
+  }
+  return { socketDir: paths.pgSocketDir, port };
 }
 
 export function postgresDownMessage(instance: string): string {
