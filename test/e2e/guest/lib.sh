@@ -27,7 +27,7 @@ check() {
 }
 # check_eq NAME EXPECTED ACTUAL
 check_eq() {
-  if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected [$2], got [$3]"; fi
+  if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "expected [$2], got [$(printf '%s' "$3" | tr '\n' ' ' | cut -c1-200)]"; fi
 }
 # timed LABEL CMD...: runs CMD, appends its wall time to timings.txt, returns its status.
 timed() {

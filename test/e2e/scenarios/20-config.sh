@@ -9,22 +9,22 @@ check_eq password-works-over-tcp 1 "$(snap run --shell "$SNAP_NAME.psql" -c \
   'PGPASSWORD="$0" exec "$SNAP"/usr/lib/postgresql/*/bin/psql -X -qAt -h 127.0.0.1 -p 5432 -U postgres -d immich -c "select 1"' "$pw" < /dev/null 2>&1)"
 check_eq secret-file-matches "$pw" "$(cat "$COMMON/secrets/database-password" 2> /dev/null)"
 
-# Valid change: http.port.
-if timed set-http-port snap set "$SNAP_NAME" http.port=8080 > "$OUT/set-valid.out" 2>&1; then pass set-valid-rc0; else
+# Valid change: http.port (8480: 8080 is the default internal.stats-port, and snap set refuses the clash).
+if timed set-http-port snap set "$SNAP_NAME" http.port=8480 > "$OUT/set-valid.out" 2>&1; then pass set-valid-rc0; else
   fail set-valid-rc0 "$(tail -n 5 "$OUT/set-valid.out" | tr '\n' ' ' | cut -c1-400)"; fi
-check_eq set-valid-stored 8080 "$(snap get "$SNAP_NAME" http.port 2>&1)"
+check_eq set-valid-stored 8480 "$(snap get "$SNAP_NAME" http.port 2>&1)"
 cfg=/var/snap/$SNAP_NAME/current/etc/haproxy/haproxy.cfg
 if hook_is_stub configure; then
   skip haproxy-on-new-port "the configure hook is a placeholder (\"nothing to do yet\"): http.port is stored but not applied"
 elif [ ! -f "$cfg" ]; then
   fail haproxy-on-new-port "configure ran but $cfg does not exist"
 else
-  if wait_for 30 sh -c "[ \"\$(curl -s -o /dev/null -m 3 -w '%{http_code}' http://127.0.0.1:8080/api/server/ping)\" != 000 ]"; then
+  if wait_for 30 sh -c "[ \"\$(curl -s -o /dev/null -m 3 -w '%{http_code}' http://127.0.0.1:8480/api/server/ping)\" != 000 ]"; then
     pass haproxy-on-new-port
   else
-    fail haproxy-on-new-port "nothing answers on 8080 (haproxy $(service_state haproxy))"
+    fail haproxy-on-new-port "nothing answers on 8480 (haproxy $(service_state haproxy))"
   fi
-  check_eq ping-through-haproxy '{"res":"pong"}' "$(curl -s -m 5 http://127.0.0.1:8080/api/server/ping)"
+  check_eq ping-through-haproxy '{"res":"pong"}' "$(curl -s -m 5 http://127.0.0.1:8480/api/server/ping)"
 fi
 
 # Invalid change: refused, old value kept (snapd rolls the transaction back).
@@ -34,13 +34,13 @@ if timed set-invalid snap set "$SNAP_NAME" http.port=not-a-port > "$OUT/set-inva
   else
     fail set-invalid-fails "snap set http.port=not-a-port succeeded"
   fi
-  snap set "$SNAP_NAME" http.port=8080 > /dev/null 2>&1
+  snap set "$SNAP_NAME" http.port=8480 > /dev/null 2>&1
 else
   pass set-invalid-fails
   check set-invalid-names-key grep -q 'http.port' "$OUT/set-invalid.out"
 fi
-check_eq set-invalid-old-value-kept 8080 "$(snap get "$SNAP_NAME" http.port 2>&1)"
+check_eq set-invalid-old-value-kept 8480 "$(snap get "$SNAP_NAME" http.port 2>&1)"
 if [ -f "$cfg" ] && ! hook_is_stub configure; then
-  check_eq haproxy-still-on-8080 '{"res":"pong"}' "$(curl -s -m 5 http://127.0.0.1:8080/api/server/ping)"
+  check_eq haproxy-still-on-8480 '{"res":"pong"}' "$(curl -s -m 5 http://127.0.0.1:8480/api/server/ping)"
 fi
 for app in postgres redis immich-server; do check "service-$app-still-active" service_active "$app"; done

@@ -23,7 +23,7 @@ check postgres-runs-x2-binary sh -c "ps -eo args | grep -q '^/snap/$SNAP_NAME/x2
 wait_for 30 sql immich 'select 1'
 check_eq marker-row-survives-refresh from-x1 "$(sql immich 'select v from e2e_marker' 2>&1)"
 check_eq password-unchanged "$pw_before" "$(snap get "$SNAP_NAME" database-password 2>/dev/null)"
-check_eq http-port-kept 8080 "$(snap get "$SNAP_NAME" http.port 2>/dev/null)"
+check_eq http-port-kept 8480 "$(snap get "$SNAP_NAME" http.port 2>/dev/null)"
 
 now_immich="$(sed -n 's/.*"immichVersion": *"\([^"]*\)".*/\1/p' "$COMMON/state.json")"
 if hook_is_stub post-refresh; then

@@ -17,4 +17,4 @@ done
 check postgres-runs-old-binary sh -c "ps -eo args | grep -q '^/snap/$SNAP_NAME/$before/usr/lib/postgresql/[^ ]*/postgres'"
 wait_for 30 sql immich 'select 1'
 check_eq marker-row-survives-undo from-x1 "$(sql immich 'select v from e2e_marker' 2>&1)"
-check_eq http-port-kept 8080 "$(snap get "$SNAP_NAME" http.port 2>/dev/null)"
+check_eq http-port-kept 8480 "$(snap get "$SNAP_NAME" http.port 2>/dev/null)"
