@@ -1,12 +1,29 @@
-import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
-import { snapEnv } from '../../hooks-src/snap/env.js';
+import { parseArgs } from 'node:util';
+import { commandContext } from '../../hooks-src/backup/context.js';
+import { collectStatus } from '../../hooks-src/status/collect.js';
+import { renderStatus } from '../../hooks-src/status/render.js';
 import { UserError } from '../../hooks-src/snap/errors.js';
+import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
+
+const HELP = `usage: sudo immich-distribution.status [--json]
+
+Services, health probes, versions (snap, Immich, Postgres, extensions), listening ports, disk use
+of each data area, the last backup and pending migrations. Exit 0 when every health probe passed,
+1 otherwise.
+`;
 
 runMain('status', async () => {
   if (wantsHelp()) {
-    process.stdout.write('usage: immich-distribution.status\n');
+    process.stdout.write(HELP);
     return 0;
   }
-  snapEnv();
-  throw new UserError('status is not available in this build yet');
+  let json = false;
+  try {
+    json = Boolean(parseArgs({ options: { json: { type: 'boolean' } }, strict: true }).values.json);
+  } catch (err) {
+    throw new UserError(`${(err as Error).message.split('\n')[0]} (see --help)`, 2);
+  }
+  const report = await collectStatus(commandContext('status'));
+  process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
+  return Object.values(report.health).every((h) => h.ok) ? 0 : 1;
 });
