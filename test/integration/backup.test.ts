@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, chmodSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand } from '../../hooks-src/snap/exec.js';
 import { parseIndex, parseManifest } from '../../hooks-src/backup/manifest.js';
@@ -186,6 +186,33 @@ test('a killed backup leaves only a partial directory, removed by the next run',
   assert.is(r.exitCode, 0, r.stderr);
   assert.match(r.stderr, /removed \.partial-20200101T000000Z/);
   assert.is(readdirSync(dir).filter((n) => n.startsWith('.partial')).length, 0);
+});
+
+test('backup-timer: nothing when backup.schedule=off; daily keeps backup.keep scheduled backups and never a manual one', async () => {
+  const loc = join(e!.snapd.root, 'scheduled');
+  mkdirSync(loc, { mode: 0o700 });
+  // What configure renders from the validated backup.* keys (hooks-src/configure/render.ts).
+  const settings = (o: Record<string, unknown>) => writeFileSync(e!.paths.backupSettings, `${JSON.stringify({ schedule: 'off', keep: 2, location: loc, assets: false, ...o })}\n`);
+  settings({ schedule: 'off' });
+  assert.is(await e!.snapd.services.runOnce('backup-timer'), 0);
+  assert.equal(backupDirs(loc), []);
+  const manual = await e!.snapd.runApp('backup', ['--to', loc, '--json']);
+  assert.is(manual.exitCode, 0, manual.stderr);
+  const manualId = (JSON.parse(manual.stdout) as { id: string }).id;
+  settings({ schedule: 'daily', assets: true });
+  for (let i = 0; i < 3; i++) {
+    assert.is(await e!.snapd.services.runOnce('backup-timer'), 0);
+    await new Promise((r) => setTimeout(r, 1100)); // distinct ids
+  }
+  const left = backupDirs(loc);
+  assert.is(left.length, 3, left.join(' '));
+  assert.ok(left.includes(manualId), 'the manual backup is kept');
+  const scheduled = left.filter((id) => id !== manualId).map((id) => parseManifest(readFileSync(join(loc, id, 'manifest.json'), 'utf8')));
+  assert.ok(scheduled.every((m) => m.trigger === 'scheduled' && m.media !== null));
+  // weekly: a recent scheduled backup means nothing to do.
+  settings({ schedule: 'weekly' });
+  assert.is(await e!.snapd.services.runOnce('backup-timer'), 0);
+  assert.equal(backupDirs(loc), left);
 });
 
 test.run();
