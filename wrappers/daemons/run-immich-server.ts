@@ -19,6 +19,9 @@ runMain('run-immich-server', async () => {
     return 0;
   }
   const paths = snapPaths(snapEnv());
+  if (existsSync(paths.restoreJournal)) {
+    throw new UserError('a restore was interrupted; Immich stays stopped until `sudo immich-distribution.restore --recover` has finished or undone it');
+  }
   const env = loadEnvFile(paths.immichServerEnv);
   if (!existsSync(paths.immichServerMain)) throw new UserError(`${paths.immichServerMain} is missing; this snap was built without the Immich server`);
   await waitForSockets([join(paths.pgSocketDir, `.s.PGSQL.${env.DB_PORT ?? '5432'}`), paths.redisSocket]);
