@@ -23,6 +23,7 @@ import { type SnapPaths, shippedPgMajors, snapPaths } from '../snap/paths.js';
 import { daemonUser } from '../snap/run-as.js';
 import { Snapctl } from '../snap/snapctl.js';
 import { runSteps } from '../snap/steps.js';
+import { ensureRuntimeDirs } from '../snap/runtime-dirs.js';
 import { IMMICH_VERSION, STATE_VERSION, writeState } from '../state/state.js';
 
 const ROOT = { uid: 0, gid: 0 };
@@ -56,17 +57,12 @@ function createLayout(paths: SnapPaths): void {
     [paths.defaultMedia, 0o750, ROOT],
     [paths.defaultBackups, 0o700, ROOT],
     [paths.mlCache, 0o700, ROOT],
-    [paths.runDir, 0o755, ROOT],
-    // Postgres' socket: anyone may reach it, pg_hba lets only root and _daemon_ in (peer).
-    [paths.pgSocketDir, 0o755, daemonOwned],
-    // The private socket of the temporary server: _daemon_ creates it, group root may connect.
-    [paths.pgSetupSocketDir, 0o750, { uid: daemon.uid, gid: 0 }],
-    [paths.redisSocketDir, 0o700, ROOT],
     [paths.etcDir, 0o755, ROOT],
     // Rendered Postgres config: written by root, read by _daemon_ (group), nobody else.
     [paths.pgConfDir, 0o750, { uid: 0, gid: daemon.gid }],
   ];
   for (const [dir, mode, owner] of dirs) ensureDirExact(dir, mode, owner, asDaemon);
+  ensureRuntimeDirs(paths);
 }
 
 runMain('install hook', async () => {

@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs';
 import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
 import { snapEnv } from '../../hooks-src/snap/env.js';
 import { UserError } from '../../hooks-src/snap/errors.js';
-import { ensureDir } from '../../hooks-src/snap/fs.js';
 import { step } from '../../hooks-src/snap/log.js';
 import { snapPaths } from '../../hooks-src/snap/paths.js';
+import { ensureRuntimeDirs } from '../../hooks-src/snap/runtime-dirs.js';
 import { checkHaproxyConfigFile, installStartingPage } from '../../hooks-src/haproxy/check.js';
 import { reloadHaproxy } from '../../hooks-src/haproxy/reload.js';
 
@@ -46,7 +46,7 @@ runMain('run-haproxy', async () => {
   if (!existsSync(paths.haproxyCfg)) {
     throw new UserError(`${paths.haproxyCfg} is missing: the configure hook renders it; run \`sudo snap set immich-distribution http.port=80\` or reinstall`);
   }
-  ensureDir(paths.haproxyRunDir, 0o700);
+  ensureRuntimeDirs(paths);
   // The 503 page is static content of this revision; make sure the file the config names exists.
   installStartingPage(paths.haproxyErrorPage);
   await checkHaproxyConfigFile(paths.haproxy, paths.haproxyCfg);

@@ -7,6 +7,7 @@ import { runForeground } from '../../hooks-src/snap/foreground.js';
 import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
 import { type SnapPaths, shippedPgMajors, snapPaths } from '../../hooks-src/snap/paths.js';
 import { daemonUser } from '../../hooks-src/snap/run-as.js';
+import { ensureRuntimeDirs } from '../../hooks-src/snap/runtime-dirs.js';
 
 /**
  * The `postgres` daemon: Postgres in the foreground as `_daemon_` with the rendered config.
@@ -29,6 +30,7 @@ runMain('run-postgres', async () => {
     return 0;
   }
   const paths = snapPaths(snapEnv());
+  ensureRuntimeDirs(paths);
   const { major, dir } = pickCluster(paths);
   if (!existsSync(paths.pgConf)) throw new UserError(`${paths.pgConf} is missing; the install hook did not complete (reinstall the snap)`);
   const { uid, gid } = daemonUser();

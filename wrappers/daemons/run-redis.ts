@@ -4,6 +4,7 @@ import { UserError } from '../../hooks-src/snap/errors.js';
 import { runForeground } from '../../hooks-src/snap/foreground.js';
 import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
 import { snapPaths } from '../../hooks-src/snap/paths.js';
+import { ensureRuntimeDirs } from '../../hooks-src/snap/runtime-dirs.js';
 
 /**
  * The `redis` daemon: redis-server in the foreground (as root, like every snap daemon but
@@ -16,6 +17,7 @@ runMain('run-redis', async () => {
     return 0;
   }
   const paths = snapPaths(snapEnv());
+  ensureRuntimeDirs(paths);
   if (!existsSync(paths.redisConf)) throw new UserError(`${paths.redisConf} is missing; the install hook did not complete (reinstall the snap)`);
   if (!existsSync(paths.redisServer)) throw new UserError(`${paths.redisServer} is missing; the snap is incomplete`);
   return runForeground({
