@@ -76,6 +76,32 @@ uvu_tier() {
   summary+=("$(printf '%-12s %d passed, %d failed, %d skipped (%s)' "$name" "$pass" "$fail" "$skip" "$(elapsed "$t0")")")
 }
 
+# A tier that is one script printing its own closing `N passed, N failed[, N skipped]` line.
+script_tier() {
+  local name="$1"
+  shift
+  banner "$name"
+  local out="$log_dir/$name.log" t0 rc line pass fail skip
+  t0="$(now_ms)"
+  "$@" 2>&1 | tee "$out"
+  rc="${PIPESTATUS[0]}"
+  line="$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)"
+  if [ -z "$line" ]; then
+    pass=0 fail=1 skip=0
+    echo "$name: no closing line (exit $rc); counting one failure"
+  else
+    pass="$(sed -E 's/^([0-9]+) passed.*/\1/' <<<"$line")"
+    fail="$(sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/' <<<"$line")"
+    skip="$(sed -nE 's/.*, ([0-9]+) skipped.*/\1/p' <<<"$line")"
+    skip="${skip:-0}"
+    if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
+  fi
+  passed=$((passed + pass))
+  failed=$((failed + fail))
+  skipped=$((skipped + skip))
+  summary+=("$(printf '%-12s %d passed, %d failed, %d skipped (%s)' "$name" "$pass" "$fail" "$skip" "$(elapsed "$t0")")")
+}
+
 finish() {
   banner summary
   printf '%s\n' "${summary[@]}"
@@ -97,5 +123,11 @@ step build node build.mjs
 step typecheck npx --no-install tsc --noEmit -p .
 uvu_tier unit test/unit
 uvu_tier integration test/integration
-# Later tiers (lifecycle scenarios, ...) go here.
+# Real snapd in a throw-away VM (test/e2e/README.md); IMMICH_DISTRIBUTION_SKIP_E2E=1 leaves it out
+# of a local run (CI always runs it).
+if [ "${IMMICH_DISTRIBUTION_SKIP_E2E:-}" = 1 ] && [ -z "${CI:-}" ]; then
+  summary+=("$(printf '%-12s left out (IMMICH_DISTRIBUTION_SKIP_E2E=1)' e2e)")
+else
+  script_tier e2e bash test/e2e/run.sh
+fi
 finish
