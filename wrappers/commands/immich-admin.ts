@@ -4,6 +4,7 @@ import { commandContext } from '../../hooks-src/backup/context.js';
 import { parseEnvFile } from '../../hooks-src/immich/env.js';
 import { UserError } from '../../hooks-src/snap/errors.js';
 import { runMain } from '../../hooks-src/snap/main.js';
+import { SnapEnvSchema } from '../../hooks-src/snap/env.js';
 
 /**
  * `sudo immich-distribution.immich-admin <command>`: Immich's own admin CLI (`immich-admin` in
@@ -13,6 +14,12 @@ import { runMain } from '../../hooks-src/snap/main.js';
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
 runMain('immich-admin', async () => {
+  const argv = process.argv.slice(2);
+  if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) {
+    process.stdout.write("usage: sudo immich-distribution.immich-admin <command> [options]   (Immich's admin CLI; its own help follows inside the snap)\n");
+    // Outside the snap (or a copy of the file on its own) there is nothing more to show.
+    if (!SnapEnvSchema.safeParse(process.env).success) return 0;
+  }
   const ctx = commandContext('immich-admin');
   const main = ctx.paths.immichServerMain;
   if (!existsSync(main)) throw new UserError(`Immich is not part of this build (${main} is missing)`);

@@ -6,6 +6,7 @@ import { IMMICH_DATABASE } from '../../hooks-src/postgres/bootstrap.js';
 import { SUPERUSER_ROLE } from '../../hooks-src/postgres/hba.js';
 import { UserError } from '../../hooks-src/snap/errors.js';
 import { runMain } from '../../hooks-src/snap/main.js';
+import { SnapEnvSchema } from '../../hooks-src/snap/env.js';
 import { shippedPgMajors } from '../../hooks-src/snap/paths.js';
 
 /**
@@ -20,6 +21,8 @@ runMain('psql', async () => {
   const argv = process.argv.slice(2);
   if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) {
     process.stdout.write('usage: sudo immich-distribution.psql [psql options]   (database immich as postgres; psql --help follows)\n\n');
+    // Outside the snap (or a copy of the file on its own) there is no psql to ask.
+    if (!SnapEnvSchema.safeParse(process.env).success) return 0;
   }
   const ctx = commandContext('psql');
   const major = shippedPgMajors(ctx.paths)[0];
