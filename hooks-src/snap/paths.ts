@@ -61,6 +61,19 @@ export function snapPaths(env: SnapEnv) {
     pgCluster: (major: number) => join(common, 'postgres', String(major)),
     /** Where initdb builds a new cluster before it is renamed to pgCluster(major) in one step. */
     pgClusterStaging: (major: number) => join(common, 'postgres', `${major}.initdb`),
+    /** Where pg_upgrade builds the next major before it is renamed to pgCluster(major) (post-refresh). */
+    pgUpgradeStaging: (major: number) => join(common, 'postgres', `${major}.upgrade`),
+    /** pg_upgrade's private socket, hba/ident files and logs (0700 `_daemon_`). */
+    pgUpgradeWork: join(common, 'postgres', 'upgrade-work'),
+    /** Record of the last major upgrade: which cluster it came from, when, how (post-refresh). */
+    pgUpgradeMarker: join(common, 'postgres', 'upgrade.json'),
+    /** Ledger of the migrations post-refresh has run (no secret). */
+    migrationLedger: join(common, 'migrations.json'),
+    /** What pre-refresh saw running (written by the old revision just before a refresh). */
+    preRefreshRecord: join(common, 'pre-refresh.json'),
+    /** The anchor snap's cluster and media (a refresh from it is adopted by post-refresh). */
+    anchorPgData: join(common, 'pgsql', 'data'),
+    anchorUpload: join(common, 'upload'),
     redisDir: join(common, 'redis'),
     defaultMedia: join(common, 'media'),
     defaultBackups: join(common, 'backups'),
