@@ -31,7 +31,7 @@ export function haproxyInput(paths: SnapPaths, s: Settings, ipv6 = hostHasIpv6()
     statsPort: s['internal.stats-port'],
     acmeChallengePort: s['https.mode'] === 'acme' ? ACME_CHALLENGE_PORT : undefined,
     ipv6,
-    paths: { runDir: paths.haproxyRunDir, errorPage: paths.haproxyErrorPage },
+    paths: { runDir: paths.haproxyRunDir, errorPage: paths.inFiles.haproxyErrorPage },
   };
 }
 

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { applyPlan } from '../configure/apply.js';
+import { readIfExists } from '../configure/render.js';
 import { planChanges, parseRecord, recordOf } from '../settings/plan.js';
 import { KNOWN_ROOTS, type SettingsContext } from '../settings/schema.js';
 import { defaultsToWrite, flattenConfig, validateSettings } from '../settings/validate.js';
@@ -23,7 +23,8 @@ runMain('configure hook', async () => {
     process.stdout.write('configure: the snapd configure hook of immich-distribution (run by snapd after snap set)\n');
     return 0;
   }
-  const paths = snapPaths(snapEnv());
+  const env = snapEnv();
+  const paths = snapPaths(env);
   const snapctl = new Snapctl();
   const ctx: SettingsContext = { snapCommon: paths.common };
 
@@ -36,22 +37,20 @@ runMain('configure hook', async () => {
     throw new UserError(`${result.problems.length === 1 ? 'the setting above was' : `${result.problems.length} settings above were`} rejected; nothing was changed`);
   }
   const settings = result.settings;
-  const previous = readRecord(paths.appliedConfig, ctx);
+  // Files rendered by another revision's code (after a refresh, a revert or a snapshot restore)
+  // are re-rendered by this one: plan it as a first run, which restarts only what changed.
+  const previous = readIfExists(paths.appliedRevision)?.trim() === env.SNAP_REVISION ? readRecord(paths.appliedConfig, ctx) : undefined;
   const plan = planChanges(previous, settings);
   await applyPlan({ paths, snapctl, previous, settings, plan });
 
   const defaults = defaultsToWrite(settings, flat);
   if (Object.keys(defaults).length > 0) await snapctl.set(defaults);
   writeFileIfChanged(paths.appliedConfig, `${JSON.stringify(recordOf(settings), null, 2)}\n`, 0o600);
+  writeFileIfChanged(paths.appliedRevision, `${env.SNAP_REVISION}\n`, 0o644);
   return 0;
 });
 
 function readRecord(file: string, ctx: SettingsContext) {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  return parseRecord(text, ctx);
+  const text = readIfExists(file);
+  return text === undefined ? undefined : parseRecord(text, ctx);
 }

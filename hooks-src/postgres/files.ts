@@ -33,8 +33,8 @@ export function writePostgresFiles(paths: SnapPaths, i: PostgresFilesInput): str
     port: i.port ?? PG_PORT,
     vectorchord: i.vector === 'vchord',
     dataDir: paths.pgCluster(i.major),
-    hbaFile: paths.pgHba,
-    identFile: paths.pgIdent,
+    hbaFile: paths.inFiles.pgHba,
+    identFile: paths.inFiles.pgIdent,
   };
   const files: Array<[string, string]> = [
     [paths.pgConf, renderPostgresConf({ ...base, socketDir: paths.pgSocketDir, listenTcp: i.listenTcp })],

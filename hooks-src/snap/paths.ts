@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { SnapEnv } from './env.js';
 
 /**
@@ -115,6 +115,20 @@ export function snapPaths(env: SnapEnv) {
     /** The "Immich is starting" 503 response (HAProxy errorfile). */
     haproxyErrorPage: join(etc, 'haproxy', '503.http'),
     appliedConfig: join(data, 'applied-config.json'),
+    /** The revision whose code rendered the applied config (configure re-renders all on a change). */
+    appliedRevision: join(data, 'applied-config.revision'),
+    /**
+     * The same rendered files named through $SNAP_DATA/../current, for paths written INTO other
+     * rendered files: snapd copies $SNAP_DATA to the next revision on refresh and restores a
+     * snapshot into whatever revision is current, so a revision-numbered path inside a file would
+     * point at another revision's copy, or at nothing once that revision is gone (found under
+     * real snapd: Postgres could not load pg_hba.conf after `snap restore`).
+     */
+    inFiles: {
+      pgHba: join(dirname(data), 'current', 'etc', 'postgres', 'pg_hba.conf'),
+      pgIdent: join(dirname(data), 'current', 'etc', 'postgres', 'pg_ident.conf'),
+      haproxyErrorPage: join(dirname(data), 'current', 'etc', 'haproxy', '503.http'),
+    },
     /** Validated settings the timers read (never raw snap config). */
     backupSettings: join(etc, 'backup-settings.json'),
     acmeSettings: join(etc, 'acme-settings.json'),

@@ -75,6 +75,15 @@ export function layoutRevision(opts: {
     mkdirSync(data, { recursive: true, mode: 0o755 });
     mkdirSync(common, { recursive: true, mode: 0o755 });
   }
+  // The first revision laid out is linked as `current`, as snapd's link-snap does before any hook
+  // runs (later revisions are linked by the caller, FakeSnapd.link, at the point snapd does it).
+  for (const dir of [dirname(snap), dirname(data)]) {
+    const current = join(dir, 'current');
+    if (!existsSync(current)) {
+      mkdirSync(dir, { recursive: true });
+      symlinkSync(opts.revision, current);
+    }
+  }
   return { root, instance, revision: opts.revision, snap, data, common };
 }
 

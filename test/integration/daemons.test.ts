@@ -1,7 +1,8 @@
 // The daemon commands as snapd runs them, in situations only the daemons can handle.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { FakeSnapd } from '../harness/fake-snapd.js';
 import { snapEnvFor } from '../harness/fake-snap.js';
@@ -24,6 +25,35 @@ test('after snap restore (no $SNAP_COMMON/run: snapshots leave it out) the daemo
       return true;
     });
     for (const app of ['postgres', 'redis', 'haproxy', 'immich-server']) assert.ok(snapd.services.isActive(app), `${app} is active`);
+  } finally {
+    await snapd.destroy();
+  }
+});
+
+test('rendered files never name a revision: after a refresh the old revision can go and everything still starts', async () => {
+  const snapd = await FakeSnapd.create();
+  try {
+    await snapd.install();
+    const old = snapd.layout;
+    await snapd.refresh();
+    for (const f of ['etc/postgres/postgresql.conf', 'etc/postgres/postgresql-setup.conf', 'etc/haproxy/haproxy.cfg']) {
+      const text = readFileSync(join(snapd.layout.data, f), 'utf8');
+      assert.not.match(text, `/${old.revision}/`, `${f} names revision ${old.revision}`);
+      assert.not.match(text, `/${snapd.layout.revision}/`, `${f} names revision ${snapd.layout.revision}`);
+    }
+    // snapd removes revisions beyond refresh.retain; nothing may depend on them.
+    await snapd.services.stopAll();
+    rmSync(old.data, { recursive: true, force: true });
+    rmSync(old.snap, { recursive: true, force: true });
+    await snapd.services.startAll();
+    const paths = snapPaths(snapEnvFor(snapd.layout) as unknown as SnapEnv);
+    await waitFor('postgres after the old revision is gone', async () => {
+      const c = new pg.Client({ host: paths.pgSocketDir, port: 5432, user: 'postgres', database: 'immich' });
+      await c.connect();
+      await c.end();
+      return true;
+    });
+    assert.ok(snapd.services.isActive('haproxy'));
   } finally {
     await snapd.destroy();
   }
