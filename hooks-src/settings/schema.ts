@@ -286,7 +286,21 @@ export function absolutePath(s: string): { value: string } | { reason: string } 
 }
 
 /** Directories under $SNAP_COMMON the snap itself owns (paths.ts); a data location must not overlap them. */
-export const RESERVED_COMMON_ENTRIES = ['postgres', 'secrets', 'run', 'redis', 'certs', 'ml-cache', 'state.json'] as const;
+export const RESERVED_COMMON_ENTRIES = [
+  'postgres',
+  'secrets',
+  'run',
+  'redis',
+  'certs',
+  'ml-cache',
+  'state.json',
+  'migrations.json',
+  'pre-refresh.json',
+  'restore-journal.json',
+  // The anchor snap's cluster, adopted by post-refresh (its media folder `upload` stays usable as
+  // a media location: that is where the anchor kept the photos).
+  'pgsql',
+] as const;
 
 /** True when a is b or lies below b. */
 export function isWithin(a: string, b: string): boolean {

@@ -266,10 +266,13 @@ test('the $SNAP_COMMON entries a data location may not use are exactly the snap\
     SNAP_VERSION: '0',
   });
   const own = new Set<string>();
-  for (const v of Object.values(p)) {
+  const walk = (v: unknown): void => {
     if (typeof v === 'string' && v.startsWith(`${COMMON}/`)) own.add(v.slice(COMMON.length + 1).split('/')[0]!);
-  }
-  for (const data of ['media', 'backups']) own.delete(data);
+    else if (typeof v === 'object' && v !== null) Object.values(v).forEach(walk);
+  };
+  walk(p);
+  // Data locations: the defaults, and the anchor snap's media folder (adopted as media.location).
+  for (const data of ['media', 'backups', 'upload']) own.delete(data);
   assert.equal([...own].sort(), [...RESERVED_COMMON_ENTRIES].sort());
 });
 
