@@ -316,11 +316,34 @@ export async function upgradeCluster(
     const lines = `${r.stdout}\n${r.stderr}`.split('\n').map((l) => l.trim()).filter((l) => l && !/^Failure, exiting/.test(l));
     await stopLeftover(paths, from, oldDir).catch(() => undefined);
     await stopLeftover(paths, to, staging).catch(() => undefined);
-    throw new UserError(`pg_upgrade from PostgreSQL ${from} to ${to} failed: ${lines.at(-1) ?? `exit ${r.exitCode}`} (the old cluster is unchanged)`);
+    throw new UserError(`pg_upgrade from PostgreSQL ${from} to ${to} failed: ${explainFailure(lines)} (the old cluster is unchanged)`);
   }
   opts.onPhase?.('rename');
   asDaemon(() => renameSync(staging, paths.pgCluster(to)));
   return { mode, durationMs: Date.now() - started };
+}
+
+/**
+ * pg_upgrade's last lines often only name a report file (`…/loadable_libraries.txt`,
+ * `…/tables_using_…txt`). Say what it found instead: the line before it, and the report's first
+ * entries (library or object names: no secret).
+ */
+function explainFailure(lines: string[]): string {
+  const last = lines.at(-1) ?? 'unknown error';
+  if (!/\.txt$/.test(last) || !last.startsWith('/')) return last;
+  const why = [...lines].reverse().find((l) => !l.startsWith('/') && !/^(ok|In database:|\s)/.test(l) && l.length > 20) ?? 'see the report';
+  let items = '';
+  try {
+    items = asDaemon(() => readFileSync(last, 'utf8'))
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !/^In database/.test(l))
+      .slice(0, 5)
+      .join(', ');
+  } catch {
+    /* report already removed */
+  }
+  return `${why.replace(/\s+/g, ' ')}${items ? `: ${items}` : ''}`;
 }
 
 /** Creates pg_upgrade's work directory (0700 `_daemon_`) and empties it of old logs. */
