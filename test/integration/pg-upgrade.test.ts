@@ -1,0 +1,322 @@
+// Postgres major upgrades, for real, in two parts:
+//
+// 1. pg_upgrade 13 -> 15 with data, through the upgrade adapter the hook uses (inspect, initdb,
+//    pg_upgrade in copy mode, rename, extension updates, analyze). PostgreSQL 13 comes from
+//    scripts/setup-old-postgres.sh. Not through the install hook: Immich (and conf.ts) need >= 14,
+//    and no PostgreSQL 14 can be assembled here (docs/refresh.md).
+// 2. Through the hooks, a revision shipping Debian's 15 refreshed to one shipping 15 and 18 (built by
+//    scripts/setup-pg18.sh from Debian sid's 18.6 source). Debian's 15.20 is a NEWER minor release
+//    than 18.6 and records a column option (`pg_attver`) that 18.6 does not know, so pg_upgrade
+//    refuses: these tests prove a real pg_upgrade failure is reported in one line, snapd reverts and
+//    the previous revision serves every row, and that a kill at any step converges.
+// Run as root.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { SnapdChangeError } from '../harness/fake-snapd.js';
+import { hostLinks, layoutRevision, repoRoot, snapEnvFor } from '../harness/fake-snap.js';
+import { type Env, destroy, installed, populateSql, query, readJson, tableChecksums, waitForPostgres, snapTree, stopStrayPostgres } from './refresh-fixtures.js';
+import { snapPaths, type SnapPaths } from '../../hooks-src/snap/paths.js';
+import type { SnapEnv } from '../../hooks-src/snap/env.js';
+import { ensureDirExact } from '../../hooks-src/snap/files.js';
+import { asDaemon } from '../../hooks-src/snap/as-daemon.js';
+import { daemonUser } from '../../hooks-src/snap/run-as.js';
+import { writePostgresFiles } from '../../hooks-src/postgres/files.js';
+import { detectMachine } from '../../hooks-src/postgres/machine.js';
+import { startTemporary, withConnection } from '../../hooks-src/postgres/cluster.js';
+import { analyzeAll, connectableDatabases, inspectOldCluster, prepareWorkDir, readControl, updateExtensions, upgradeCluster } from '../../hooks-src/postgres/upgrade.js';
+
+const PG13 = join(repoRoot, 'build/pg-old/13');
+const PG18 = join(repoRoot, 'build/pg-other/18');
+if (!existsSync(join(PG13, '.complete'))) execFileSync('bash', [join(repoRoot, 'scripts/setup-old-postgres.sh')], { stdio: 'inherit' });
+if (!existsSync(join(PG18, '.complete'))) execFileSync('bash', [join(repoRoot, 'scripts/setup-pg18.sh')], { stdio: 'inherit' });
+
+/** The revision installed first: PostgreSQL 15 only (the harness default). */
+const OLD_LINKS = hostLinks([15]);
+/** The new revision: 18, plus 15 so pg_upgrade can read the old cluster. */
+const NEW_LINKS = {
+  ...OLD_LINKS,
+  'usr/lib/postgresql/18': join(PG18, 'lib/postgresql/18'),
+  'usr/share/postgresql/18': join(PG18, 'share/postgresql/18'),
+};
+
+// ------------------------------------------------------------------------------------------------
+const Real = suite('pg-upgrade: a real 13 -> 15 upgrade with data, through the adapter the hook uses');
+let realRoot = '';
+let paths: SnapPaths;
+const PORT = 5432;
+
+async function sql13<T = Record<string, unknown>>(text: string, db = 'immich'): Promise<T[]> {
+  const c = new pg.Client({ host: paths.pgSetupSocketDir, port: PORT, user: 'postgres', database: db });
+  await c.connect();
+  try {
+    const r = await c.query(text);
+    return (Array.isArray(r) ? (r.at(-1)?.rows ?? []) : r.rows) as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+function pgCtl13(args: string[]): void {
+  const r = spawnSync('runuser', ['-u', '_daemon_', '--', join(PG13, 'bin/pg_ctl'), ...args], { encoding: 'utf8', cwd: '/' });
+  if (r.status !== 0) throw new Error(`pg_ctl ${args[0]}: ${r.stderr}${r.stdout}`);
+}
+
+function start13(): void {
+  const o = `-p ${PORT} -c listen_addresses='' -c unix_socket_directories=${paths.pgSetupSocketDir} -c hba_file=${paths.pgHba} -c ident_file=${paths.pgIdent}`;
+  pgCtl13(['start', '-w', '-D', paths.pgCluster(13), '-l', join(paths.pgSetupSocketDir, '13.log'), '-o', o]);
+}
+
+/** Per-table row counts and checksums through any connection. */
+async function sums(run: (q: string) => Promise<Array<Record<string, string>>>): Promise<Record<string, string>> {
+  const tables = await run(`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
+  const out: Record<string, string> = {};
+  for (const { t } of tables) {
+    const [r] = await run(`SELECT count(*)::text AS n, coalesce(md5(string_agg(md5(x::text), '' ORDER BY md5(x::text))), '-') AS h FROM "${t}" x`);
+    out[t!] = `${r!.n} rows ${r!.h}`;
+  }
+  return out;
+}
+
+let before: Record<string, string> = {};
+
+Real.before(async () => {
+  try {
+    await setupReal();
+  } catch (err) {
+    // uvu reports a failing before() hook only as 0/N: say why.
+    console.error(err);
+    throw err;
+  }
+});
+
+async function setupReal(): Promise<void> {
+  realRoot = mkdtempSync(join(tmpdir(), 'pgup-real-'));
+  chmodSync(realRoot, 0o755);
+  const l = layoutRevision({ root: realRoot, revision: 'x1', from: await snapTree(), links: { ...OLD_LINKS, 'usr/lib/postgresql/13': PG13, 'usr/share/postgresql/13': join(PG13, 'share/postgresql') } });
+  paths = snapPaths(snapEnvFor(l) as unknown as SnapEnv);
+  const d = daemonUser();
+  ensureDirExact(paths.pgClustersDir, 0o700, { uid: d.uid, gid: d.gid }, asDaemon);
+  ensureDirExact(paths.runDir, 0o755, { uid: 0, gid: 0 });
+  ensureDirExact(paths.pgSetupSocketDir, 0o750, { uid: d.uid, gid: 0 }, asDaemon);
+  ensureDirExact(paths.etcDir, 0o755, { uid: 0, gid: 0 });
+  ensureDirExact(paths.pgConfDir, 0o750, { uid: 0, gid: d.gid });
+  writePostgresFiles(paths, { major: 15, vector: 'vector', machine: detectMachine(), listenTcp: false, port: PORT });
+  // A 13 cluster made exactly as install makes its clusters.
+  const init = spawnSync('runuser', ['-u', '_daemon_', '--', join(PG13, 'bin/initdb'), '-D', paths.pgCluster(13), '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8', '--data-checksums', '--auth-local=peer', '--auth-host=scram-sha-256'], { encoding: 'utf8', cwd: '/' });
+  assert.is(init.status, 0, init.stderr);
+  start13();
+  await sql13(`CREATE ROLE immich LOGIN SUPERUSER`, 'postgres');
+  await sql13(`CREATE DATABASE immich OWNER immich TEMPLATE template0`, 'postgres');
+  await sql13(`SET ROLE immich; CREATE EXTENSION vector; CREATE EXTENSION cube; CREATE EXTENSION earthdistance; CREATE EXTENSION pg_trgm; CREATE EXTENSION unaccent; CREATE EXTENSION "uuid-ossp"`);
+  await sql13(populateSql(3000));
+  before = await sums((q) => sql13(q));
+  pgCtl13(['stop', '-w', '-m', 'fast', '-D', paths.pgCluster(13)]);
+}
+
+Real.after(() => {
+  stopStrayPostgres(realRoot);
+  rmSync(realRoot, { recursive: true, force: true });
+});
+
+Real('pg_upgrade (copy mode) 13 -> 15: every row, every table checksum equal; vector index, statistics and extensions work', async () => {
+  prepareWorkDir(paths);
+  const info = await inspectOldCluster(paths, 13, paths.pgCluster(13));
+  assert.equal(info, { encoding: 'UTF8', collate: 'C.UTF-8', ctype: 'C.UTF-8', checksums: true, preload: '' });
+  const r = await upgradeCluster(paths, { from: 13, to: 15, oldDir: paths.pgCluster(13), mode: 'copy', info });
+  assert.is(r.mode, 'copy');
+  assert.ok(!existsSync(paths.pgUpgradeStaging(15)), 'the staging directory was renamed into place');
+  const s = await startTemporary(paths, 15, PORT);
+  try {
+    const v = await withConnection(s, 'postgres', async (db) => (await db.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0]!.v);
+    assert.ok(v.startsWith('15'), v);
+    const dbs = await withConnection(s, 'postgres', connectableDatabases);
+    const updates = [];
+    for (const db of dbs) updates.push(...(await withConnection(s, db, (c) => updateExtensions(c, db))));
+    // contrib extensions whose default version moved between 13 and 15 are updated (pg_trgm 1.5 -> 1.6)
+    assert.ok(updates.some((u) => u.name === 'pg_trgm'), JSON.stringify(updates));
+    await analyzeAll(paths, 15, s);
+    const after = await withConnection(s, 'immich', async (db) => sums(async (q) => (await db.query<Record<string, string>>(q)).rows));
+    assert.equal(after, before);
+    const stats = await withConnection(s, 'immich', async (db) => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stats WHERE schemaname = 'public'`)).rows[0]!.n);
+    assert.ok(stats > 10, `pg_stats rows: ${stats}`);
+    const near = await withConnection(s, 'immich', async (db) => (await db.query(`SET enable_seqscan = off; SELECT asset_id FROM smart_search ORDER BY embedding <=> (SELECT embedding FROM smart_search LIMIT 1) LIMIT 3`)));
+    assert.ok(near);
+    const enc = await withConnection(s, 'postgres', async (db) => (await db.query<{ e: string; c: string; k: string }>(`SELECT pg_encoding_to_char(encoding) AS e, datcollate AS c, current_setting('data_checksums') AS k FROM pg_database WHERE datname = 'immich'`)).rows[0]);
+    assert.equal(enc, { e: 'UTF8', c: 'C.UTF-8', k: 'on' });
+  } finally {
+    await s.stop();
+  }
+});
+
+Real('the old cluster was only read: it still starts with its own binaries and holds the same data (revert-safe)', async () => {
+  assert.is(readControl(paths.pgCluster(13)).state, 'shut down');
+  start13();
+  try {
+    assert.equal(await sums((q) => sql13(q)), before);
+  } finally {
+    pgCtl13(['stop', '-w', '-m', 'fast', '-D', paths.pgCluster(13)]);
+  }
+});
+
+Real.run();
+
+async function serverMajor(e: Env): Promise<number> {
+  const [r] = await query<{ v: string }>(e, `SELECT current_setting('server_version_num') AS v`, 'postgres');
+  return Math.floor(Number(r!.v) / 10000);
+}
+
+async function oldInstall(prefix: string, rows = 2000): Promise<{ e: Env; sums: Record<string, string> }> {
+  const e = await installed(prefix, { links: OLD_LINKS });
+  assert.is(await serverMajor(e), 15);
+  await query(e, populateSql(rows));
+  return { e, sums: await tableChecksums(e) };
+}
+
+/** Several refreshes in a row would trip systemd's start limit (5 starts in 10 s) on the harness; real refreshes are far apart. */
+function resetStartLimits(e: Env): void {
+  for (const a of e.snapd.apps) if (a.daemon) e.snapd.services.resetFailed(a.name);
+}
+
+async function refresh(e: Env): Promise<void> {
+  resetStartLimits(e);
+  await e.snapd.refresh({ links: NEW_LINKS });
+}
+
+async function refreshError(e: Env, links: Record<string, string>): Promise<SnapdChangeError> {
+  resetStartLimits(e);
+  try {
+    await e.snapd.refresh({ links });
+  } catch (err) {
+    if (err instanceof SnapdChangeError) return err;
+    throw err;
+  }
+  throw new Error('refresh unexpectedly succeeded');
+}
+
+function clusterDirs(e: Env): string[] {
+  return readdirSync(e.paths.pgClustersDir).sort();
+}
+
+function ledgerIds(e: Env): string[] {
+  return readJson<{ entries: Array<{ id: string }> }>(e.paths.migrationLedger).entries.map((x) => x.id);
+}
+
+// ------------------------------------------------------------------------------------------------
+const Fail = suite('pg-upgrade: a failing upgrade leaves the previous revision running');
+
+Fail('not enough room to copy, then pg_upgrade refusing: clear one-line errors, snapd reverts, the old revision serves PostgreSQL 15', async () => {
+  const { e, sums } = await oldInstall('pgup-nospace-', 500);
+  try {
+    e.snapd.extraEnv = { IMMICH_DISTRIBUTION_FREE_BYTES: String(100 * 1024 * 1024) };
+    const err = await refreshError(e, NEW_LINKS);
+    assert.match(err.message, /post-refresh hook: cannot upgrade PostgreSQL 15 to 18: the upgrade copies the database \(\d+\.\d GB\) and keeps the old one until the new one has run, which needs \d+\.\d GB free on the filesystem of .* but only 0\.1 GB is free; free \d+\.\d GB \(or move media\.location to another disk\) and refresh again/);
+    assert.is(e.snapd.layout.revision, 'x1');
+    await waitForPostgres(e);
+    assert.is(await serverMajor(e), 15);
+    assert.equal(await tableChecksums(e), sums);
+    assert.equal(clusterDirs(e).filter((d) => d.startsWith('18')), []);
+    // With room, pg_upgrade itself runs and refuses (15.20 is newer than 18.6): one clear line,
+    // snapd reverts, the old revision serves every row.
+    e.snapd.extraEnv = {};
+    const err2 = await refreshError(e, NEW_LINKS);
+    assert.match(err2.message, /post-refresh hook: pg_upgrade from PostgreSQL 15 to 18 failed: .*\(the old cluster is unchanged\)/);
+    await waitForPostgres(e);
+    assert.is(await serverMajor(e), 15);
+    assert.equal(await tableChecksums(e), sums);
+    assert.ok(!clusterDirs(e).includes('18'), 'no half-made cluster under its real name');
+  } finally {
+    await destroy(e);
+  }
+});
+
+Fail.run();
+
+// ------------------------------------------------------------------------------------------------
+const Kill = suite('pg-upgrade: SIGKILL at every step, then a rerun converges');
+let kil: Env | undefined;
+let killSums: Record<string, string> = {};
+Kill.before(async () => {
+  const r = await oldInstall('pgup-kill-', 800);
+  kil = r.e;
+  killSums = r.sums;
+});
+Kill.after(() => destroy(kil));
+
+// Points before pg_upgrade's own refusal (later ones, rename/finish/record, are reached only by an
+// upgrade that succeeds; the refresh suite covers killing finish-like steps and record-state).
+const POINTS = [
+  'upgrade-postgres-15-to-18',
+  'upgrade-postgres-15-to-18/inspected',
+  'upgrade-postgres-15-to-18/initdb',
+  'upgrade-postgres-15-to-18/pg_upgrade',
+];
+
+for (const point of POINTS) {
+  Kill(`killed at ${point}: the old revision still serves 15 with every row`, async () => {
+    const e = kil!;
+    e.snapd.extraEnv = { IMMICH_DISTRIBUTION_FAILPOINT: `post-refresh:${point}` };
+    const err = await refreshError(e, NEW_LINKS);
+    assert.match(err.message, /post-refresh/);
+    e.snapd.extraEnv = {};
+    await waitForPostgres(e);
+    assert.is(await serverMajor(e), 15);
+    assert.equal(await tableChecksums(e), killSums);
+  });
+}
+
+Kill('pg_upgrade itself killed mid-run (the whole hook process group, as snapd times out)', async () => {
+  const e = kil!;
+  const root = e.snapd.root;
+  let killed = false;
+  const watcher = setInterval(() => {
+    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      let cmd = '';
+      try {
+        cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        continue;
+      }
+      if (!killed && cmd.includes('pg_upgrade') && cmd.includes(root)) {
+        // The hook is pg_upgrade's parent's group leader: kill that group, as snapd does on timeout.
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+        try {
+          process.kill(-pgid, 'SIGKILL');
+          killed = true;
+        } catch {
+          /* gone */
+        }
+      }
+    }
+  }, 20);
+  try {
+    const err = await refreshError(e, NEW_LINKS);
+    assert.match(err.message, /post-refresh/);
+  } finally {
+    clearInterval(watcher);
+  }
+  assert.ok(killed, 'pg_upgrade was seen and killed');
+  await waitForPostgres(e);
+  assert.is(await serverMajor(e), 15);
+  assert.equal(await tableChecksums(e), killSums);
+});
+
+Kill('after all that, nothing is left behind: no staging cluster, no stray server, the old revision serves every row', async () => {
+  const e = kil!;
+  const err = await refreshError(e, NEW_LINKS);
+  assert.match(err.message, /pg_upgrade from PostgreSQL 15 to 18 failed/);
+  await waitForPostgres(e);
+  assert.is(await serverMajor(e), 15);
+  assert.equal(await tableChecksums(e), killSums);
+  const dirs = clusterDirs(e);
+  assert.ok(!dirs.includes('18'), dirs.join(' '));
+  assert.ok(!dirs.some((d) => /\.deleting$|set-aside/.test(d)), dirs.join(' '));
+  assert.is(readJson<{ postgresMajor: number }>(e.paths.stateFile).postgresMajor, 15);
+});
+
+Kill.run();
