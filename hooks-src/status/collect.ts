@@ -1,5 +1,4 @@
 import { existsSync, readFileSync, statfsSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { type CommandContext, backupSettings, mediaLocation, pgTarget, withDatabase } from '../backup/context.js';
 import { MEDIA_FOLDERS } from '../backup/manifest.js';
@@ -11,15 +10,12 @@ import { oneLine } from '../snap/errors.js';
 import { runCommand } from '../snap/exec.js';
 import { shippedPgMajors } from '../snap/paths.js';
 import { STATE_VERSION } from '../state/state.js';
+import { type Probe, httpGet, redisPing, timed, withTimeout } from './probes.js';
+
+export type { Probe };
 import { readJournal } from '../backup/restore.js';
 
 /** Adapter: everything `status` reports, gathered with short timeouts; nothing here changes state. */
-
-export interface Probe {
-  ok: boolean;
-  detail: string;
-  ms: number;
-}
 
 export interface StatusReport {
   snap: { instance: string; version: string; revision: string };
@@ -34,33 +30,6 @@ export interface StatusReport {
   disk: Array<{ area: string; path: string; bytes?: number; free?: number; problem?: string }>;
   lastBackup: { location: string; schedule: string; id?: string; createdAt?: string; trigger?: string; ageHours?: number; count: number; problem?: string };
   pending: { migrations: string[]; refusal?: string; stateVersion?: { data: number; shipped: number }; interruptedRestore?: string };
-}
-
-async function timed(fn: () => Promise<string>): Promise<Probe> {
-  const t = Date.now();
-  try {
-    return { ok: true, detail: await fn(), ms: Date.now() - t };
-  } catch (err) {
-    return { ok: false, detail: oneLine(err), ms: Date.now() - t };
-  }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms).unref())]);
-}
-
-function httpGet(port: number, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, timeout: 2000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d.slice(0, 200)));
-      res.on('end', () => ((res.statusCode ?? 0) < 400 ? resolve(`HTTP ${res.statusCode} ${body.trim().slice(0, 60)}`) : reject(new Error(`HTTP ${res.statusCode}`))));
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 /** LISTEN sockets from /proc/net/tcp{,6}: port → local addresses. */
@@ -143,13 +112,7 @@ export async function collectStatus(ctx: CommandContext): Promise<StatusReport> 
       'postgres',
     ),
   );
-  const redis = await timed(async () => {
-    const password = existsSync(paths.secret('redis-password')) ? readFileSync(paths.secret('redis-password'), 'utf8').trim() : '';
-    // The password reaches redis-cli through its environment (REDISCLI_AUTH), never its arguments.
-    const r = await runCommand(paths.redisCli, ['-s', paths.redisSocket, 'ping'], { env: { REDISCLI_AUTH: password }, timeoutMs: 3000 });
-    if (r.exitCode !== 0 || !/PONG/.test(r.stdout)) throw new Error(oneLine(r.stderr || r.stdout || `exit ${r.exitCode}`));
-    return 'PONG';
-  });
+  const redis = await timed(() => redisPing(paths));
   const immich = await timed(() => httpGet(serverPort, '/api/server/ping'));
   const haproxy = await timed(() => (httpPort ? httpGet(httpPort, '/api/server/ping') : httpsPort ? Promise.resolve(`HTTPS on ${httpsPort}`) : Promise.reject(new Error('no HTTP port'))));
 
