@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { IndexEntry } from './plan.js';
+import { TRIGGERS } from './retention.js';
 
 /**
  * What one backup directory holds and how it is described (pure). No secret is ever written here:
@@ -33,7 +34,7 @@ export const ManifestSchema = z
     format: z.literal(MANIFEST_FORMAT),
     id: z.string(),
     createdAt: z.string(),
-    trigger: z.enum(['manual', 'scheduled', 'pre-restore']),
+    trigger: z.enum(TRIGGERS),
     snap: z.object({ version: z.string(), revision: z.string() }).strict(),
     state: z
       .object({

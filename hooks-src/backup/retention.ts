@@ -7,7 +7,9 @@ import { compareIds } from './naming.js';
  * Deleting an old snapshot never harms a newer one: shared media files are hard links, so each
  * snapshot holds its own link to every file it lists.
  */
-export type Trigger = 'manual' | 'scheduled' | 'pre-restore';
+/** What made a backup: by hand, the timer, a restore (of what it replaced), post-refresh's safety dump. */
+export const TRIGGERS = ['manual', 'scheduled', 'pre-restore', 'pre-upgrade'] as const;
+export type Trigger = (typeof TRIGGERS)[number];
 
 export interface BackupRef {
   id: string;
