@@ -1,4 +1,5 @@
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
+import { inspectPem } from '../haproxy/certs.js';
 import * as z from 'zod';
 
 /**
@@ -136,17 +137,10 @@ function day(d: Date): string {
 export function combinedPem(certBundle: string, keyPem: string, domain: string, now: number): string {
   let cert: X509Certificate;
   try {
-    cert = new X509Certificate(certBundle);
-  } catch {
-    throw new Error('lego left a certificate that does not parse');
+    ({ cert } = inspectPem(certBundle, keyPem));
+  } catch (err) {
+    throw new Error(`lego left a certificate that ${(err as Error).message.replace(/^the key /, 'has a key that ')}`);
   }
-  let key;
-  try {
-    key = createPrivateKey(keyPem);
-  } catch {
-    throw new Error('lego left a private key that does not parse');
-  }
-  if (!cert.checkPrivateKey(key)) throw new Error('lego left a private key that does not belong to its certificate');
   if (cert.checkHost(domain) === undefined) throw new Error(`lego's certificate is not valid for ${domain}`);
   if (new Date(cert.validTo).getTime() <= now) throw new Error(`lego's certificate expired on ${day(new Date(cert.validTo))}`);
   const blocks = certBundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];

@@ -1,7 +1,7 @@
-import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { type CertInfo, inspectPem } from '../haproxy/certs.js';
 import { UserError } from '../snap/errors.js';
 import { type CommandRunner, runCommand } from '../snap/exec.js';
 import { ensureDir } from '../snap/fs.js';
@@ -11,31 +11,6 @@ import type { SnapPaths } from '../snap/paths.js';
 /** Certificates are renewed when they expire within this many days. */
 export const RENEW_BEFORE_DAYS = 30;
 const DAY = 86_400_000;
-
-export interface CertInfo {
-  notAfter: Date;
-  subject: string;
-}
-
-/** Parses the first certificate of a PEM and checks the key (if given) belongs to it. */
-export function inspectPem(certPem: string, keyPem?: string): CertInfo {
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(certPem);
-  } catch {
-    throw new Error('is not a PEM certificate');
-  }
-  if (keyPem !== undefined) {
-    let key;
-    try {
-      key = createPrivateKey(keyPem);
-    } catch {
-      throw new Error('the key is not a PEM private key (or it is encrypted)');
-    }
-    if (!cert.checkPrivateKey(key)) throw new Error('the key does not belong to the certificate');
-  }
-  return { notAfter: new Date(cert.validTo), subject: cert.subject };
-}
 
 function usable(file: string, now = Date.now()): boolean {
   if (!existsSync(file)) return false;

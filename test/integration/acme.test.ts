@@ -2,6 +2,7 @@
 // that answers 127.0.0.1 for every name) on loopback, lego from Debian run by the compiled
 // acme-renew timer app, and the HTTP-01 challenge fetched by pebble through HAProxy's HTTP frontend
 // to lego's listener (PEBBLE_VA_ALWAYS_VALID is NOT set). SPEC §5 https.acme.*; issue 4.4.
+import { waitFor } from '../harness/wait.js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -39,21 +40,7 @@ interface Ctx {
 
 const test = suite<Ctx>('acme');
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-async function waitFor(what: string, fn: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      if (await fn()) return;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {

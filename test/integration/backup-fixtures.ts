@@ -1,5 +1,7 @@
 // Shared by backup.test.ts and restore.test.ts: an installed fake snap with a populated Immich-like
 // database and media tree, and the checksums that prove a round trip.
+export { waitFor } from '../harness/wait.js';
+import { waitFor } from '../harness/wait.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,19 +59,6 @@ export async function installed(extraEnv: Record<string, string> = {}): Promise<
   return { snapd, paths, media: paths.defaultMedia, backups: paths.defaultBackups };
 }
 
-export async function waitFor(what: string, fn: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      if (await fn()) return;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 export async function query<T = Record<string, unknown>>(e: Pick<Env, 'paths'>, sql: string, db = 'immich'): Promise<T[]> {
   const c = new pg.Client({ host: e.paths.pgSocketDir, port: 5432, user: 'postgres', database: db, connectionTimeoutMillis: 5000 });

@@ -182,11 +182,6 @@ function resetStartLimits(e: Env): void {
   for (const a of e.snapd.apps) if (a.daemon) e.snapd.services.resetFailed(a.name);
 }
 
-async function refresh(e: Env): Promise<void> {
-  resetStartLimits(e);
-  await e.snapd.refresh({ links: NEW_LINKS });
-}
-
 async function refreshError(e: Env, links: Record<string, string>): Promise<SnapdChangeError> {
   resetStartLimits(e);
   try {
@@ -200,10 +195,6 @@ async function refreshError(e: Env, links: Record<string, string>): Promise<Snap
 
 function clusterDirs(e: Env): string[] {
   return readdirSync(e.paths.pgClustersDir).sort();
-}
-
-function ledgerIds(e: Env): string[] {
-  return readJson<{ entries: Array<{ id: string }> }>(e.paths.migrationLedger).entries.map((x) => x.id);
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // Shared by refresh.test.ts and pg-upgrade.test.ts: an installed fake snap, SQL helpers, per-table
 // checksums, and the assets that prove a refresh kept the data.
+import { waitFor as waitForShared } from '../harness/wait.js';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,18 +63,10 @@ export async function installed(prefix: string, opts: FakeSnapdOptions = {}): Pr
   return e;
 }
 
-export async function waitFor(what: string, fn: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      if (await fn()) return;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+
+/** The refresh suites wait longer by default: Postgres restarts after a refresh or an upgrade. */
+export function waitFor(what: string, fn: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
+  return waitForShared(what, fn, ms);
 }
 
 export async function waitForPostgres(e: Env): Promise<void> {
