@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseEnvFile } from '../immich/env.js';
 import { withConnection } from '../postgres/cluster.js';
 import type { SqlClient } from '../postgres/bootstrap.js';
@@ -9,6 +9,7 @@ import { type SnapPaths, shippedPgMajors, snapPaths } from '../snap/paths.js';
 import { Snapctl } from '../snap/snapctl.js';
 import { type State, readState } from '../state/state.js';
 import type { Tools } from './database.js';
+import { lockHolder, tryLock } from '../snap/lock.js';
 
 /** What every user command starts from: root, the snap environment, its paths and state. */
 export interface CommandContext {
@@ -121,45 +122,13 @@ export async function backupSettings(ctx: CommandContext): Promise<BackupSetting
 
 // --- one backup or restore at a time ---------------------------------------------------------------
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Takes the lock shared by backup, restore and the timer (a pid file created exclusively). A lock
  * left by a process that no longer exists is taken over. Returns the release function.
  */
 export function acquireLock(file: string, what: string): () => void {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        try {
-          if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
-        } catch {
-          /* gone */
-        }
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(readFileSync(file, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-        throw new UserError(`another backup or restore is running (pid ${pid}); wait for it to finish before the ${what}`);
-      }
-      try {
-        unlinkSync(file);
-      } catch {
-        /* raced with another taker */
-      }
-    }
-  }
-  throw new UserError(`could not take the backup lock ${file}`);
+  const release = tryLock(file);
+  if (release) return release;
+  const pid = lockHolder(file);
+  throw new UserError(pid ? `another backup or restore is running (pid ${pid}); wait for it to finish before the ${what}` : `could not take the backup lock ${file}`);
 }

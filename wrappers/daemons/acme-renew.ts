@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AcmeSettings, type Decision, combinedPem, decide, legoArgs, legoCertificateFiles, legoEnv, legoFailureLine, parseAcmeSettings } from '../../hooks-src/acme/acme.js';
-import { tryLock } from '../../hooks-src/acme/lock.js';
+import { tryLock } from '../../hooks-src/snap/lock.js';
 import { renderHaproxy } from '../../hooks-src/configure/render.js';
 import { installHaproxyConfig, installStartingPage } from '../../hooks-src/haproxy/check.js';
 import { reloadHaproxy, showProcOrUndefined } from '../../hooks-src/haproxy/reload.js';

@@ -1,9 +1,9 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 
 /**
- * One acme-renew at a time (the timer, the run the configure hook asks for, a manual --force):
- * a pid file created with O_EXCL; a file left by a process that is gone is taken over.
- * Returns the release function, or undefined when another live run holds it.
+ * One run at a time (acme-renew; backup, restore and the backup timer): a pid file created with
+ * O_EXCL; a file left by a process that is gone is taken over. Returns the release function, or
+ * undefined when another live process holds it (lockHolder says which).
  */
 export function tryLock(path: string): (() => void) | undefined {
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -47,4 +47,10 @@ function alive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** The pid written in a lock file, if any. */
+export function lockHolder(path: string): number | undefined {
+  const pid = Number(readQuietly(path).trim());
+  return Number.isInteger(pid) && pid > 1 ? pid : undefined;
 }
