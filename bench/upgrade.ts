@@ -7,6 +7,7 @@
 // The majors are 13 -> 15 (scripts/setup-old-postgres.sh; why not 15 -> 18: docs/refresh.md).
 // pg_upgrade's cost is dominated by copying relation files and dumping/restoring the schema, which
 // do not depend on the major pair; dump-and-restore's by re-inserting rows and rebuilding indexes.
+import { PG13_DIR } from '../test/harness/old-postgres.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -23,7 +24,7 @@ import { ensureDirExact } from '../hooks-src/snap/files.js';
 import { snapPaths, type SnapPaths } from '../hooks-src/snap/paths.js';
 import { daemonUser, runAsDaemon } from '../hooks-src/snap/run-as.js';
 
-const PG13 = join(repoRoot, 'build/pg-old/13');
+const PG13 = PG13_DIR;
 if (!existsSync(join(PG13, '.complete'))) execFileSync('bash', [join(repoRoot, 'scripts/setup-old-postgres.sh')], { stdio: 'inherit' });
 const LINKS = { ...hostLinks([15]), 'usr/lib/postgresql/13': PG13, 'usr/share/postgresql/13': join(PG13, 'share/postgresql') };
 const GiB = 1024 ** 3;

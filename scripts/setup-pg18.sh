@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A SECOND PostgreSQL major for the real major-upgrade tests (test/integration/pg-upgrade.test.ts,
 # bench/upgrade.ts): PostgreSQL 18 built from Debian sid's postgresql-18 SOURCE package into
-# build/pg-other/18 (outside the project's dependencies; build/ is ignored), with pgvector (Debian's
+# /var/cache/immich-distribution/pg-other/18 (outside the project; kept between runs, like the e2e image), with pgvector (Debian's
 # source package, as setup-test-env.sh does for 15). Debian 12 ships only 15, and Immich needs >= 14, so the
 # upgrade tested is the one the snap will actually make, forward from Debian's 15 (to 18, pg_upgrade 18).
 # The mirror here lacks trixie's postgresql-17 and sid's pgvector source files (404): 18 comes from
@@ -9,8 +9,7 @@
 # (Older majors from npm's embedded-postgres lack pg_upgrade's old-side tools and cannot be paired
 #  with pgvector; see docs/refresh.md.) Idempotent: nothing to do once .complete exists.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-base="$root/build/pg-other"
+base="${IMMICH_DISTRIBUTION_CACHE:-/var/cache/immich-distribution}/pg-other"
 dest="$base/18"
 say() { printf 'setup-pg18: %s\n' "$*"; }
 die() { printf 'setup-pg18: %s\n' "$*" >&2; exit 1; }

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { IndexEntry } from './plan.js';
 import { TRIGGERS } from './retention.js';
+import { IMMICH_DATABASE } from '../postgres/bootstrap.js';
 
 /**
  * What one backup directory holds and how it is described (pure). No secret is ever written here:
@@ -82,6 +83,27 @@ export const ManifestSchema = z
   .strict();
 
 export type Manifest = z.infer<typeof ManifestSchema>;
+
+/** The manifest's database entry for a dump made by dumpDatabase and checked by verifyDump. */
+export function databaseEntry(
+  dumped: { bytes: number; sha256: string },
+  check: { tables: number; tocEntries: number },
+  databaseBytes: number,
+  durationMs: number,
+): Manifest['database'] {
+  return {
+    file: DATABASE_FILE,
+    bytes: dumped.bytes,
+    sha256: dumped.sha256,
+    name: IMMICH_DATABASE,
+    format: 'pg_dump-custom',
+    compression: 'zstd',
+    databaseBytes,
+    tables: check.tables,
+    tocEntries: check.tocEntries,
+    durationMs,
+  };
+}
 
 export function renderManifest(m: Manifest): string {
   return `${JSON.stringify(ManifestSchema.parse(m), null, 2)}\n`;

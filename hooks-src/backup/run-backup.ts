@@ -19,6 +19,7 @@ import {
   REGENERABLE_FOLDERS,
   renderIndexLine,
   renderManifest,
+  databaseEntry,
 } from './manifest.js';
 import { newBackupId, partialName } from './naming.js';
 import { type IndexEntry, planMedia, summarize } from './plan.js';
@@ -148,18 +149,7 @@ export async function runBackup(ctx: CommandContext, o: BackupOptions): Promise<
           }
         : null,
       postgres: { serverVersion: info.version, serverMajor: info.major, extensions: info.extensions },
-      database: {
-        file: DATABASE_FILE,
-        bytes: dumped.bytes,
-        sha256: dumped.sha256,
-        name: IMMICH_DATABASE,
-        format: 'pg_dump-custom',
-        compression: 'zstd',
-        databaseBytes: info.bytes,
-        tables: check.tables,
-        tocEntries: check.tocEntries,
-        durationMs: dumpMs,
-      },
+      database: databaseEntry(dumped, check, info.bytes, dumpMs),
       media,
     };
     writeFileSync(join(partial, MANIFEST_FILE), renderManifest(manifest), { mode: FILE_MODE, flag: 'wx' });

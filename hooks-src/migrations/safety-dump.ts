@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Tools, ToolError, dumpDatabase, verifyDump } from '../backup/database.js';
-import { DATABASE_FILE, MANIFEST_FILE } from '../backup/manifest.js';
+import { DATABASE_FILE, MANIFEST_FILE, databaseEntry } from '../backup/manifest.js';
 import { compareIds, isBackupId, newBackupId, partialName } from '../backup/naming.js';
 import { IMMICH_DATABASE, type SqlClient } from '../postgres/bootstrap.js';
 import { UserError } from '../snap/errors.js';
@@ -60,18 +60,7 @@ export async function takeSafetyDump(i: SafetyDumpInput): Promise<{ dir: string;
     snap: { version: i.env.SNAP_VERSION, revision: i.env.SNAP_REVISION },
     state: i.recorded ?? null,
     postgres: meta.postgres,
-    database: {
-      file: DATABASE_FILE,
-      bytes: dumped.bytes,
-      sha256: dumped.sha256,
-      name: IMMICH_DATABASE,
-      format: 'pg_dump-custom',
-      compression: 'zstd',
-      databaseBytes: meta.databaseBytes,
-      tables: check.tables,
-      tocEntries: check.tocEntries,
-      durationMs: Date.now() - started,
-    },
+    database: databaseEntry(dumped, check, meta.databaseBytes, Date.now() - started),
     media: null,
   };
   writeFileSync(join(partial, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });

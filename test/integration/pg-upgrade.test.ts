@@ -10,6 +10,7 @@
 //    refuses: these tests prove a real pg_upgrade failure is reported in one line, snapd reverts and
 //    the previous revision serves every row, and that a kill at any step converges.
 // Run as root.
+import { PG13_DIR, PG18_DIR } from '../harness/old-postgres.js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -30,8 +31,8 @@ import { detectMachine } from '../../hooks-src/postgres/machine.js';
 import { startTemporary, withConnection } from '../../hooks-src/postgres/cluster.js';
 import { analyzeAll, connectableDatabases, inspectOldCluster, prepareWorkDir, readControl, updateExtensions, upgradeCluster } from '../../hooks-src/postgres/upgrade.js';
 
-const PG13 = join(repoRoot, 'build/pg-old/13');
-const PG18 = join(repoRoot, 'build/pg-other/18');
+const PG13 = PG13_DIR;
+const PG18 = PG18_DIR;
 if (!existsSync(join(PG13, '.complete'))) execFileSync('bash', [join(repoRoot, 'scripts/setup-old-postgres.sh')], { stdio: 'inherit' });
 if (!existsSync(join(PG18, '.complete'))) execFileSync('bash', [join(repoRoot, 'scripts/setup-pg18.sh')], { stdio: 'inherit' });
 
