@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { SnapdChangeError } from '../harness/fake-snapd.js';
 import { hostLinks, layoutRevision, repoRoot, snapEnvFor } from '../harness/fake-snap.js';
-import { type Env, destroy, installed, populateSql, query, readJson, tableChecksums, waitForPostgres, snapTree, stopStrayPostgres } from './refresh-fixtures.js';
+import { type Env, destroy, installed, populateSql, query, readJson, tableChecksums, waitForPostgres, snapTree, stopStrayPostgres, processes } from './refresh-fixtures.js';
 import { snapPaths, type SnapPaths } from '../../hooks-src/snap/paths.js';
 import type { SnapEnv } from '../../hooks-src/snap/env.js';
 import { ensureDirExact } from '../../hooks-src/snap/files.js';
@@ -266,13 +266,7 @@ Kill('pg_upgrade itself killed mid-run (the whole hook process group, as snapd t
   const root = e.snapd.root;
   let killed = false;
   const watcher = setInterval(() => {
-    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-      let cmd = '';
-      try {
-        cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      } catch {
-        continue;
-      }
+    for (const { pid, cmd } of processes()) {
       if (!killed && cmd.includes('pg_upgrade') && cmd.includes(root)) {
         // The hook is pg_upgrade's parent's group leader: kill that group, as snapd does on timeout.
         const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -123,15 +123,22 @@ export async function tableChecksums(e: Pick<Env, 'paths'>, db = 'immich'): Prom
   return out;
 }
 
+/** Every running process with its command line (NUL-separated, as /proc gives it). */
+export function processes(): Array<{ pid: string; cmd: string }> {
+  const out: Array<{ pid: string; cmd: string }> = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      out.push({ pid, cmd: readFileSync(`/proc/${pid}/cmdline`, 'utf8') });
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
 /** Stops every postgres a killed hook may have left under this root (tests must not leak processes). */
 export function stopStrayPostgres(root: string): void {
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    let cmd = '';
-    try {
-      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    } catch {
-      continue;
-    }
+  for (const { pid, cmd } of processes()) {
     if (!cmd.includes(root) || !/postgres|pg_upgrade|pg_ctl/.test(cmd)) continue;
     try {
       process.kill(Number(pid), 'SIGKILL');
