@@ -7,13 +7,13 @@
 // The majors are 13 -> 15 (scripts/setup-old-postgres.sh; why not 15 -> 18: docs/refresh.md).
 // pg_upgrade's cost is dominated by copying relation files and dumping/restoring the schema, which
 // do not depend on the major pair; dump-and-restore's by re-inserting rows and rebuilding indexes.
-import { PG13_DIR } from '../test/harness/old-postgres.js';
+import { PG13_DIR, ensureOldPostgres } from '../test/harness/old-postgres.js';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { hostLinks, layoutRevision, repoRoot, snapEnvFor } from '../test/harness/fake-snap.js';
+import { hostLinks, layoutRevision, snapEnvFor } from '../test/harness/fake-snap.js';
 import { ensureCluster, startTemporary, withConnection } from '../hooks-src/postgres/cluster.js';
 import { PG_PORT, writePostgresFiles } from '../hooks-src/postgres/files.js';
 import { detectMachine } from '../hooks-src/postgres/machine.js';
@@ -25,7 +25,7 @@ import { snapPaths, type SnapPaths } from '../hooks-src/snap/paths.js';
 import { daemonUser, runAsDaemon } from '../hooks-src/snap/run-as.js';
 
 const PG13 = PG13_DIR;
-if (!existsSync(join(PG13, '.complete'))) execFileSync('bash', [join(repoRoot, 'scripts/setup-old-postgres.sh')], { stdio: 'inherit' });
+ensureOldPostgres();
 const LINKS = { ...hostLinks([15]), 'usr/lib/postgresql/13': PG13, 'usr/share/postgresql/13': join(PG13, 'share/postgresql') };
 const GiB = 1024 ** 3;
 const JOBS = String(Math.max(1, Math.min(4, cpus().length)));

@@ -17,6 +17,8 @@ dest="$base/13"
 say() { printf 'setup-old-postgres: %s\n' "$*"; }
 die() { printf 'setup-old-postgres: %s\n' "$*" >&2; exit 1; }
 quiet() { local log; log="$(mktemp)"; if ! "$@" >"$log" 2>&1; then tail -40 "$log" >&2; rm -f "$log"; die "failed: $*"; fi; rm -f "$log"; }
+# shellcheck source=lib/debian-source.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/debian-source.sh"
 [ -e "$dest/.complete" ] && exit 0
 [ "$(id -u)" = 0 ] || die "must run as root (apt-get source)"
 started=$SECONDS
@@ -29,19 +31,8 @@ fi
 (cd "$pkg" && quiet node scripts/hydrate-symlinks.js)
 
 work="$base/src"
-mkdir -p "$work/lists/partial" "$work/src"
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-uri=http://deb.debian.org/debian
-if [ -r /etc/apt/sources.list.d/debian.sources ]; then
-  u="$(awk '/^URIs:/ && $2 !~ /security/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources)"
-  [ -n "$u" ] && uri="$u"
-fi
-printf 'deb-src [signed-by=%s] %s bullseye main\ndeb-src [signed-by=%s] %s trixie main\n' "$keyring" "$uri" "$keyring" "$uri" >"$work/sources.list"
-apt_private=(-o "Dir::Etc::sourcelist=$work/sources.list" -o "Dir::Etc::sourceparts=-" -o "Dir::State::Lists=$work/lists"
-  -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache=" -o "APT::Sandbox::User=root")
 if ! ls -d "$work"/src/postgresql-13.*/ >/dev/null 2>&1 || ! ls -d "$work"/src/pgvector-*/ >/dev/null 2>&1; then
-  quiet apt-get "${apt_private[@]}" update
-  (cd "$work/src" && quiet apt-get "${apt_private[@]}" source --download-only postgresql-13/bullseye pgvector/trixie)
+  debian_source "$work" bullseye trixie -- postgresql-13/bullseye pgvector/trixie
   (cd "$work/src" && for t in postgresql-13_*.orig.tar.*; do quiet tar xf "$t"; done)
   (cd "$work/src" && quiet dpkg-source -x pgvector_*.dsc)
 fi

@@ -26,6 +26,9 @@ quiet() {
   rm -f "$log"
 }
 
+# shellcheck source=lib/debian-source.sh
+. "$root/scripts/lib/debian-source.sh"
+
 need_root() {
   [ "$(id -u)" = 0 ] || die "must run as root to install $1 (run: sudo bash scripts/setup-test-env.sh)"
 }
@@ -78,31 +81,10 @@ pg_config=/usr/lib/postgresql/15/bin/pg_config
 if [ ! -e /usr/share/postgresql/15/extension/vector.control ]; then
   need_root pgvector
   started=$SECONDS
-  # The Debian mirror this machine already uses.
-  uri=""
-  if [ -r /etc/apt/sources.list.d/debian.sources ]; then
-    uri="$(awk '/^URIs:/ && $2 !~ /security/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources)"
-  fi
-  if [ -z "$uri" ] && [ -r /etc/apt/sources.list ]; then
-    uri="$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) { print $i; exit } }' /etc/apt/sources.list)"
-  fi
-  uri="${uri:-http://deb.debian.org/debian}"
-
   work="$(mktemp -d "${TMPDIR:-/tmp}/immich-distribution-pgvector.XXXXXX")"
   trap 'rm -rf "$work"' EXIT
-  mkdir -p "$work/lists/partial" "$work/src"
-  keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-  echo "deb-src [signed-by=$keyring] $uri trixie main" >"$work/sources.list"
-  apt_private=(
-    -o "Dir::Etc::sourcelist=$work/sources.list"
-    -o "Dir::Etc::sourceparts=-"
-    -o "Dir::State::Lists=$work/lists"
-    -o "Dir::Cache::pkgcache="
-    -o "Dir::Cache::srcpkgcache="
-    -o "APT::Sandbox::User=root"
-  )
-  quiet apt-get "${apt_private[@]}" update
-  (cd "$work/src" && quiet apt-get "${apt_private[@]}" source pgvector)
+  debian_source "$work" trixie -- pgvector/trixie
+  (cd "$work/src" && quiet dpkg-source -x pgvector_*.dsc)
   srcdir="$(find "$work/src" -mindepth 1 -maxdepth 1 -type d -name 'pgvector-*' | head -n 1)"
   [ -n "$srcdir" ] || die "apt-get source pgvector left no pgvector-* directory"
   # OPTFLAGS="" as Debian builds it (pgvector defaults to -march=native).

@@ -316,11 +316,41 @@ export async function upgradeCluster(
     const lines = `${r.stdout}\n${r.stderr}`.split('\n').map((l) => l.trim()).filter((l) => l && !/^Failure, exiting/.test(l));
     await stopLeftover(paths, from, oldDir).catch(() => undefined);
     await stopLeftover(paths, to, staging).catch(() => undefined);
-    throw new UserError(`pg_upgrade from PostgreSQL ${from} to ${to} failed: ${explainFailure(lines)} (the old cluster is unchanged)`);
+    const logged = firstLoggedError(staging);
+    const why = logged ? `${logged.error}, see ${logged.file}` : explainFailure(lines);
+    throw new UserError(`pg_upgrade from PostgreSQL ${from} to ${to} failed: ${why} (the old cluster is unchanged)`);
   }
   opts.onPhase?.('rename');
   asDaemon(() => renameSync(staging, paths.pgCluster(to)));
   return { mode, durationMs: Date.now() - started };
+}
+
+/**
+ * With --jobs, pg_upgrade's own output ends in "child process exited abnormally"; the cause is in
+ * its logs (pg_upgrade_output.d/<time>/log/*.log under the new cluster, kept until the next
+ * attempt). The first server or pg_restore error there, without the ones that only follow from it
+ * (connections terminated as pg_upgrade stops its servers). Object names and SQL error text: no
+ * secret (role passwords are never part of an error line).
+ */
+export function firstLoggedError(newDir: string): { error: string; file: string } | undefined {
+  const root = join(newDir, 'pg_upgrade_output.d');
+  const found: Array<{ error: string; file: string; order: number }> = [];
+  asDaemon(() => {
+    if (!existsSync(root)) return;
+    for (const run of readdirSync(root)) {
+      const logDir = join(root, run, 'log');
+      if (!existsSync(logDir)) continue;
+      for (const name of readdirSync(logDir).filter((n) => n.endsWith('.log'))) {
+        const file = join(logDir, name);
+        const lines = readFileSync(file, 'utf8').split('\n');
+        const i = lines.findIndex((l) => /\b(ERROR|FATAL|error):\s/.test(l) && !/terminating connection due to administrator command|could not execute query: FATAL/.test(l));
+        if (i >= 0) found.push({ error: oneLine(lines[i]!.replace(/^.*?\b(?:ERROR|FATAL):\s+/, '').replace(/^.*?error:\s+/, '')), file, order: i });
+      }
+    }
+  });
+  // Per-database logs first (pg_upgrade_dump_*.log name the object), then the server's.
+  found.sort((a, b) => Number(!/dump_/.test(a.file)) - Number(!/dump_/.test(b.file)) || a.order - b.order);
+  return found[0] && { error: found[0].error, file: found[0].file };
 }
 
 /**

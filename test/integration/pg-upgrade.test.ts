@@ -1,25 +1,27 @@
-// Postgres major upgrades, for real, in two parts:
+// Postgres major upgrades, for real:
 //
 // 1. pg_upgrade 13 -> 15 with data, through the upgrade adapter the hook uses (inspect, initdb,
 //    pg_upgrade in copy mode, rename, extension updates, analyze). PostgreSQL 13 comes from
-//    scripts/setup-old-postgres.sh. Not through the install hook: Immich (and conf.ts) need >= 14,
-//    and no PostgreSQL 14 can be assembled here (docs/refresh.md).
-// 2. Through the hooks, a revision shipping Debian's 15 refreshed to one shipping 15 and 18 (built by
-//    scripts/setup-pg18.sh from Debian sid's 18.6 source). Debian's 15.20 is a NEWER minor release
-//    than 18.6 and records a column option (`pg_attver`) that 18.6 does not know, so pg_upgrade
-//    refuses: these tests prove a real pg_upgrade failure is reported in one line, snapd reverts and
-//    the previous revision serves every row, and that a kill at any step converges.
+//    scripts/setup-old-postgres.sh. Not through the install hook: Immich (and conf.ts) need >= 14.
+// 2. Through the hooks, the upgrade the snap will make: a revision shipping PostgreSQL 15 refreshed
+//    to one shipping 15 and 18 (scripts/build-postgres.sh: upstream 15.18 from bookworm's source,
+//    18.6 from sid's). It succeeds with every row and checksum equal; a revert finds 15 as it was;
+//    the next refresh upgrades again; the old cluster goes only after 18 has run; SIGKILL at every
+//    step (also mid pg_upgrade) converges.
+// 3. A real refusal: Debian's own 15.20 stores a column option (`pg_attver`) that 18.6 does not
+//    know, so pg_upgrade from it fails; that proves a real pg_upgrade failure is one clear line,
+//    snapd reverts and the previous revision serves every row.
 // Run as root.
-import { PG13_DIR, PG18_DIR } from '../harness/old-postgres.js';
+import { PG13_DIR, builtLinks, ensureOldPostgres } from '../harness/old-postgres.js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { SnapdChangeError } from '../harness/fake-snapd.js';
-import { hostLinks, layoutRevision, repoRoot, snapEnvFor } from '../harness/fake-snap.js';
+import { hostLinks, layoutRevision, snapEnvFor } from '../harness/fake-snap.js';
 import { type Env, destroy, installed, populateSql, query, readJson, tableChecksums, waitForPostgres, snapTree, stopStrayPostgres, processes } from './refresh-fixtures.js';
 import { snapPaths, type SnapPaths } from '../../hooks-src/snap/paths.js';
 import type { SnapEnv } from '../../hooks-src/snap/env.js';
@@ -32,18 +34,14 @@ import { startTemporary, withConnection } from '../../hooks-src/postgres/cluster
 import { analyzeAll, connectableDatabases, inspectOldCluster, prepareWorkDir, readControl, updateExtensions, upgradeCluster } from '../../hooks-src/postgres/upgrade.js';
 
 const PG13 = PG13_DIR;
-const PG18 = PG18_DIR;
-if (!existsSync(join(PG13, '.complete'))) execFileSync('bash', [join(repoRoot, 'scripts/setup-old-postgres.sh')], { stdio: 'inherit' });
-if (!existsSync(join(PG18, '.complete'))) execFileSync('bash', [join(repoRoot, 'scripts/setup-pg18.sh')], { stdio: 'inherit' });
+ensureOldPostgres();
 
-/** The revision installed first: PostgreSQL 15 only (the harness default). */
-const OLD_LINKS = hostLinks([15]);
-/** The new revision: 18, plus 15 so pg_upgrade can read the old cluster. */
-const NEW_LINKS = {
-  ...OLD_LINKS,
-  'usr/lib/postgresql/18': join(PG18, 'lib/postgresql/18'),
-  'usr/share/postgresql/18': join(PG18, 'share/postgresql/18'),
-};
+/** Revisions shipping upstream PostgreSQL 15.18, then 15.18 + 18.6 (pg_upgrade reads 15 with 15's binaries). */
+const OLD_LINKS = { ...hostLinks([]), ...builtLinks(15) };
+const NEW_LINKS = { ...OLD_LINKS, ...builtLinks(18) };
+/** Revisions shipping Debian's 15.20, then 15.20 + 18.6: pg_upgrade refuses (see the top). */
+const DEBIAN_OLD_LINKS = hostLinks([15]);
+const DEBIAN_NEW_LINKS = { ...DEBIAN_OLD_LINKS, ...builtLinks(18) };
 
 // ------------------------------------------------------------------------------------------------
 const Real = suite('pg-upgrade: a real 13 -> 15 upgrade with data, through the adapter the hook uses');
@@ -171,8 +169,8 @@ async function serverMajor(e: Env): Promise<number> {
   return Math.floor(Number(r!.v) / 10000);
 }
 
-async function oldInstall(prefix: string, rows = 2000): Promise<{ e: Env; sums: Record<string, string> }> {
-  const e = await installed(prefix, { links: OLD_LINKS });
+async function oldInstall(prefix: string, rows: number, links = OLD_LINKS): Promise<{ e: Env; sums: Record<string, string> }> {
+  const e = await installed(prefix, { links });
   assert.is(await serverMajor(e), 15);
   await query(e, populateSql(rows));
   return { e, sums: await tableChecksums(e) };
@@ -183,10 +181,14 @@ function resetStartLimits(e: Env): void {
   for (const a of e.snapd.apps) if (a.daemon) e.snapd.services.resetFailed(a.name);
 }
 
-async function refreshError(e: Env, links: Record<string, string>): Promise<SnapdChangeError> {
+async function refresh(e: Env, links = NEW_LINKS): Promise<void> {
   resetStartLimits(e);
+  await e.snapd.refresh({ links });
+}
+
+async function refreshError(e: Env, links = NEW_LINKS): Promise<SnapdChangeError> {
   try {
-    await e.snapd.refresh({ links });
+    await refresh(e, links);
   } catch (err) {
     if (err instanceof SnapdChangeError) return err;
     throw err;
@@ -195,28 +197,108 @@ async function refreshError(e: Env, links: Record<string, string>): Promise<Snap
 }
 
 function clusterDirs(e: Env): string[] {
-  return readdirSync(e.paths.pgClustersDir).sort();
+  return readdirSync(e.paths.pgClustersDir).filter((d) => !d.startsWith('.')).sort();
 }
+
+function ledgerIds(e: Env): string[] {
+  return readJson<{ entries: Array<{ id: string }> }>(e.paths.migrationLedger).entries.map((x) => x.id);
+}
+
+/** What the service must see after an upgrade: statistics, the HNSW index in use, checksums on, extensions current. */
+async function assertHealthy18(e: Env): Promise<void> {
+  assert.is(await serverMajor(e), 18);
+  const [st] = await query<{ n: number }>(e, `SELECT count(*)::int AS n FROM pg_stats WHERE schemaname = 'public'`);
+  assert.ok(st!.n > 10, `pg_stats rows after the upgrade: ${st!.n}`);
+  const plan = (await query<{ 'QUERY PLAN': string }>(e, `EXPLAIN SELECT asset_id FROM smart_search ORDER BY embedding <=> (SELECT embedding FROM smart_search LIMIT 1) LIMIT 3`)).map((r) => r['QUERY PLAN']).join('\n');
+  assert.match(plan, /clip_index/);
+  const [k] = await query<{ k: string }>(e, `SELECT current_setting('data_checksums') AS k`, 'postgres');
+  assert.is(k!.k, 'on');
+  const stale = await query<{ name: string }>(e, `SELECT name FROM pg_available_extensions WHERE installed_version IS NOT NULL AND installed_version <> default_version`);
+  assert.equal(stale, [], 'every extension at the version 18 ships');
+}
+
+// ------------------------------------------------------------------------------------------------
+const Up = suite('pg-upgrade: 15 -> 18 through post-refresh, revert, upgrade again, old cluster removed after 18 ran');
+let up: Env | undefined;
+let upSums: Record<string, string> = {};
+Up.before(async () => {
+  const r = await oldInstall('pgup-ok-', 2000);
+  up = r.e;
+  upSums = r.sums;
+});
+Up.after(() => destroy(up));
+
+Up('the refresh succeeds: 18 serves every row with equal checksums; 15 is kept until 18 has run', async () => {
+  const e = up!;
+  await refresh(e);
+  assert.is(e.snapd.layout.revision, 'x2');
+  await waitForPostgres(e);
+  assert.equal(await tableChecksums(e), upSums);
+  await assertHealthy18(e);
+  assert.equal(ledgerIds(e), ['upgrade-postgres-15-to-18', 'finish-upgrade-postgres-18', 'record-state']);
+  assert.is(readJson<{ postgresMajor: number }>(e.paths.stateFile).postgresMajor, 18);
+  assert.equal(clusterDirs(e).filter((d) => /^\d+$/.test(d)), ['15', '18']);
+  const marker = readJson<{ from: number; to: number; mode: string; controlTimeAfterHook?: number }>(e.paths.pgUpgradeMarker);
+  assert.equal([marker.from, marker.to, marker.mode], [15, 18, 'copy']);
+  assert.ok(marker.controlTimeAfterHook, 'the hook recorded when it last touched the new cluster');
+  await query(e, `INSERT INTO tags (value) VALUES ('written-on-18')`);
+});
+
+Up('snap revert: the previous revision serves 15 exactly as it was before the upgrade', async () => {
+  const e = up!;
+  resetStartLimits(e);
+  await e.snapd.revert();
+  assert.is(e.snapd.layout.revision, 'x1');
+  await waitForPostgres(e);
+  assert.is(await serverMajor(e), 15);
+  assert.equal(await tableChecksums(e), upSums);
+});
+
+Up('refreshing again after the revert sets the served 18 aside (never deleted) and upgrades again', async () => {
+  const e = up!;
+  await refresh(e);
+  await waitForPostgres(e);
+  assert.equal(await tableChecksums(e), upSums);
+  await assertHealthy18(e);
+  const aside = clusterDirs(e).filter((d) => d.startsWith('18') && d !== '18');
+  assert.is(aside.length, 1, clusterDirs(e).join(' '));
+  assert.ok(ledgerIds(e).includes('set-aside-postgres-18'), ledgerIds(e).join(' '));
+});
+
+Up('the next refresh, after 18 has run as the service, removes the 15 cluster; nothing else changes', async () => {
+  const e = up!;
+  await query(e, `INSERT INTO tags (value) VALUES ('written-on-18-again')`);
+  const sums = await tableChecksums(e);
+  await refresh(e);
+  await waitForPostgres(e);
+  assert.equal(await tableChecksums(e), sums);
+  assert.is(await serverMajor(e), 18);
+  assert.ok(!clusterDirs(e).includes('15'), clusterDirs(e).join(' '));
+  assert.ok(ledgerIds(e).includes('remove-old-postgres-15'), ledgerIds(e).join(' '));
+  assert.not.ok(existsSync(e.paths.pgUpgradeMarker), 'the upgrade marker is gone with the old cluster');
+});
+
+Up.run();
 
 // ------------------------------------------------------------------------------------------------
 const Fail = suite('pg-upgrade: a failing upgrade leaves the previous revision running');
 
 Fail('not enough room to copy, then pg_upgrade refusing: clear one-line errors, snapd reverts, the old revision serves PostgreSQL 15', async () => {
-  const { e, sums } = await oldInstall('pgup-nospace-', 500);
+  const { e, sums } = await oldInstall('pgup-nospace-', 500, DEBIAN_OLD_LINKS);
   try {
     e.snapd.extraEnv = { IMMICH_DISTRIBUTION_FREE_BYTES: String(100 * 1024 * 1024) };
-    const err = await refreshError(e, NEW_LINKS);
+    const err = await refreshError(e, DEBIAN_NEW_LINKS);
     assert.match(err.message, /post-refresh hook: cannot upgrade PostgreSQL 15 to 18: the upgrade copies the database \(\d+\.\d GB\) and keeps the old one until the new one has run, which needs \d+\.\d GB free on the filesystem of .* but only 0\.1 GB is free; free \d+\.\d GB \(or move media\.location to another disk\) and refresh again/);
     assert.is(e.snapd.layout.revision, 'x1');
     await waitForPostgres(e);
     assert.is(await serverMajor(e), 15);
     assert.equal(await tableChecksums(e), sums);
     assert.equal(clusterDirs(e).filter((d) => d.startsWith('18')), []);
-    // With room, pg_upgrade itself runs and refuses (15.20 is newer than 18.6): one clear line,
-    // snapd reverts, the old revision serves every row.
+    // With room, pg_upgrade itself runs and refuses (Debian's 15.20 stores pg_attver, unknown to
+    // 18.6): one clear line naming the cause from pg_upgrade's logs, snapd reverts, the old revision serves every row.
     e.snapd.extraEnv = {};
-    const err2 = await refreshError(e, NEW_LINKS);
-    assert.match(err2.message, /post-refresh hook: pg_upgrade from PostgreSQL 15 to 18 failed: .*\(the old cluster is unchanged\)/);
+    const err2 = await refreshError(e, DEBIAN_NEW_LINKS);
+    assert.match(err2.message, /post-refresh hook: pg_upgrade from PostgreSQL 15 to 18 failed: unrecognized parameter "pg_attver", see \/\S+\/pg_upgrade_output\.d\/\S+\/log\/pg_upgrade_dump_\d+\.log \(the old cluster is unchanged\)$/m);
     await waitForPostgres(e);
     assert.is(await serverMajor(e), 15);
     assert.equal(await tableChecksums(e), sums);
@@ -239,22 +321,26 @@ Kill.before(async () => {
 });
 Kill.after(() => destroy(kil));
 
-// Points before pg_upgrade's own refusal (later ones, rename/finish/record, are reached only by an
-// upgrade that succeeds; the refresh suite covers killing finish-like steps and record-state).
+// Every point of the upgrade, from before it starts to the state record after it.
 const POINTS = [
   'upgrade-postgres-15-to-18',
   'upgrade-postgres-15-to-18/inspected',
   'upgrade-postgres-15-to-18/initdb',
   'upgrade-postgres-15-to-18/pg_upgrade',
+  'upgrade-postgres-15-to-18/rename',
+  'finish-upgrade-postgres-18',
+  'finish-upgrade-postgres-18/analyze',
+  'record-state',
 ];
 
 for (const point of POINTS) {
   Kill(`killed at ${point}: the old revision still serves 15 with every row`, async () => {
     const e = kil!;
     e.snapd.extraEnv = { IMMICH_DISTRIBUTION_FAILPOINT: `post-refresh:${point}` };
-    const err = await refreshError(e, NEW_LINKS);
+    const err = await refreshError(e);
     assert.match(err.message, /post-refresh/);
     e.snapd.extraEnv = {};
+    assert.is(e.snapd.layout.revision, 'x1');
     await waitForPostgres(e);
     assert.is(await serverMajor(e), 15);
     assert.equal(await tableChecksums(e), killSums);
@@ -281,7 +367,7 @@ Kill('pg_upgrade itself killed mid-run (the whole hook process group, as snapd t
     }
   }, 20);
   try {
-    const err = await refreshError(e, NEW_LINKS);
+    const err = await refreshError(e);
     assert.match(err.message, /post-refresh/);
   } finally {
     clearInterval(watcher);
@@ -292,17 +378,14 @@ Kill('pg_upgrade itself killed mid-run (the whole hook process group, as snapd t
   assert.equal(await tableChecksums(e), killSums);
 });
 
-Kill('after all that, nothing is left behind: no staging cluster, no stray server, the old revision serves every row', async () => {
+Kill('after all that, a refresh without faults upgrades: 18 serves every row; no staging, no half-made or stray cluster', async () => {
   const e = kil!;
-  const err = await refreshError(e, NEW_LINKS);
-  assert.match(err.message, /pg_upgrade from PostgreSQL 15 to 18 failed/);
+  await refresh(e);
   await waitForPostgres(e);
-  assert.is(await serverMajor(e), 15);
   assert.equal(await tableChecksums(e), killSums);
-  const dirs = clusterDirs(e);
-  assert.ok(!dirs.includes('18'), dirs.join(' '));
-  assert.ok(!dirs.some((d) => /\.deleting$|set-aside/.test(d)), dirs.join(' '));
-  assert.is(readJson<{ postgresMajor: number }>(e.paths.stateFile).postgresMajor, 15);
+  await assertHealthy18(e);
+  assert.equal(clusterDirs(e).filter((d) => !/^(upgrade-work|upgrade\.json)$/.test(d)), ['15', '18']);
+  assert.is(readJson<{ postgresMajor: number }>(e.paths.stateFile).postgresMajor, 18);
 });
 
 Kill.run();
