@@ -14,19 +14,14 @@ import { PG_PORT, writePostgresFiles } from '../postgres/files.js';
 import { detectMachine } from '../postgres/machine.js';
 import { writeRedisConf } from '../redis/conf.js';
 import { ensureSecret } from '../secrets/secrets.js';
-import { asDaemon } from '../snap/as-daemon.js';
 import { snapEnv } from '../snap/env.js';
 import { UserError } from '../snap/errors.js';
-import { ensureDirExact } from '../snap/files.js';
 import { runMain, wantsHelp } from '../snap/main.js';
 import { type SnapPaths, shippedPgMajors, snapPaths } from '../snap/paths.js';
-import { daemonUser } from '../snap/run-as.js';
 import { Snapctl } from '../snap/snapctl.js';
 import { runSteps } from '../snap/steps.js';
-import { ensureRuntimeDirs } from '../snap/runtime-dirs.js';
+import { createLayout } from '../snap/layout.js';
 import { IMMICH_VERSION, STATE_VERSION, writeState } from '../state/state.js';
-
-const ROOT = { uid: 0, gid: 0 };
 
 /**
  * The Postgres major to set up: the newest shipped major that already has a complete cluster
@@ -44,25 +39,6 @@ function chooseVectorExtension(paths: SnapPaths, major: number): VectorExtension
   if (existsSync(join(dir, 'vchord.control'))) return 'vchord';
   if (existsSync(join(dir, 'vector.control'))) return 'vector';
   throw new UserError(`neither VectorChord nor pgvector is installed in ${dir}; the snap is incomplete`);
-}
-
-/** Data layout and modes (docs/postgres.md, "Layout"). */
-function createLayout(paths: SnapPaths): void {
-  const daemon = daemonUser();
-  const daemonOwned = { uid: daemon.uid, gid: daemon.gid };
-  const dirs: Array<[string, number, { uid: number; gid: number }]> = [
-    [paths.secretsDir, 0o700, ROOT],
-    [paths.pgClustersDir, 0o700, daemonOwned],
-    [paths.redisDir, 0o700, ROOT],
-    [paths.defaultMedia, 0o750, ROOT],
-    [paths.defaultBackups, 0o700, ROOT],
-    [paths.mlCache, 0o700, ROOT],
-    [paths.etcDir, 0o755, ROOT],
-    // Rendered Postgres config: written by root, read by _daemon_ (group), nobody else.
-    [paths.pgConfDir, 0o750, { uid: 0, gid: daemon.gid }],
-  ];
-  for (const [dir, mode, owner] of dirs) ensureDirExact(dir, mode, owner, asDaemon);
-  ensureRuntimeDirs(paths);
 }
 
 runMain('install hook', async () => {

@@ -1,4 +1,4 @@
-import { chownSync, cpSync, existsSync, lstatSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { extensionVersion, IMMICH_DATABASE } from '../postgres/bootstrap.js';
 import { type TemporaryServer, startTemporary, withConnection } from '../postgres/cluster.js';
@@ -24,21 +24,24 @@ import {
   upgradeCluster,
   writeMarker,
 } from '../postgres/upgrade.js';
+import { anchorOwner, asAnchorOwner, copyAnchorCluster } from '../postgres/adopt.js';
+import { ANCHOR_KEYS, translateAnchorConfig } from '../migrations/anchor-config.js';
 import { gatherFacts, readLedger, recordInLedger, shippedFacts } from '../migrations/facts.js';
 import type { Ledger } from '../migrations/ledger.js';
 import { type Facts, type Migration, type Shipped, migrationId, plan, planBootstrap } from '../migrations/plan.js';
 import { takeSafetyDump } from '../migrations/safety-dump.js';
-import { asDaemon } from '../snap/as-daemon.js';
+import { asDaemon, pathExists } from '../snap/as-daemon.js';
 import { type SnapEnv, snapEnv } from '../snap/env.js';
 import { UserError } from '../snap/errors.js';
 import { runCommand } from '../snap/exec.js';
-import { ensureDirExact } from '../snap/files.js';
 import { step } from '../snap/log.js';
 import { runMain, wantsHelp } from '../snap/main.js';
+import { createLayout } from '../snap/layout.js';
 import { type SnapPaths, snapPaths } from '../snap/paths.js';
-import { daemonUser } from '../snap/run-as.js';
 import { Snapctl } from '../snap/snapctl.js';
 import { failpointHit } from '../snap/steps.js';
+import { ensureSecret } from '../secrets/secrets.js';
+import { KNOWN_ROOTS } from '../settings/schema.js';
 import { IMMICH_VERSION, STATE_VERSION, type State, writeState } from '../state/state.js';
 
 /**
@@ -125,22 +128,19 @@ async function runInstallSteps(ctx: Context): Promise<void> {
 
 async function adoptAnchor(ctx: Context, major: number, backupLocation: string | undefined): Promise<void> {
   const { paths } = ctx;
-  const daemon = daemonUser();
-  ensureDirExact(paths.pgClustersDir, 0o700, { uid: daemon.uid, gid: daemon.gid }, asDaemon);
+  createLayout(paths);
   const target = paths.pgCluster(major);
   const staging = `${target}.adopt`;
-  if (!existsSync(target)) {
+  writeFileSync(paths.anchorAdoptMarker, `${new Date().toISOString()}\n`, { mode: 0o600 });
+  if (!asDaemon(() => pathExists(target))) {
     // Copy (never move): a revert to the previous snap finds its cluster where it left it.
-    const bytes = directoryBytes(paths.anchorPgData);
-    const d = decideTransfer({ clone: canClone(paths.pgClustersDir), oldBytes: bytes, freeBytes: freeBytes(paths.pgClustersDir), from: major, to: major, where: paths.pgClustersDir });
+    const owner = anchorOwner(paths);
+    const bytes = directoryBytes(paths.anchorPgData, [], asAnchorOwner(owner));
+    const d = decideTransfer({ clone: false, oldBytes: bytes, freeBytes: freeBytes(paths.pgClustersDir), from: major, to: major, where: paths.pgClustersDir });
     if ('refusal' in d) throw new UserError(d.refusal.replace(`upgrade PostgreSQL ${major} to ${major}`, `take over the PostgreSQL ${major} database`));
-    rmSync(staging, { recursive: true, force: true });
-    step(`post-refresh: copying the database of the previous layout (${(bytes / 1024 ** 2).toFixed(0)} MiB, ${d.mode})`);
-    cpSync(paths.anchorPgData, staging, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true, mode: d.mode === 'clone' ? 2 /* COPYFILE_FICLONE */ : 0 });
-    // Runtime files of the previous server are meaningless here.
-    for (const f of ['postmaster.pid', 'postmaster.opts']) rmSync(join(staging, f), { force: true });
-    chownTree(staging, daemon.uid, daemon.gid);
-    renameSync(staging, target);
+    step(`post-refresh: copying the database of the previous layout (${(bytes / 1024 ** 2).toFixed(0)} MiB, pg_basebackup)`);
+    await copyAnchorCluster(paths, { major, owner, to: staging });
+    asDaemon(() => renameSync(staging, target));
   }
   failpoint('adopt-anchor/safety-dump');
   await safetyDump(ctx, { kind: 'safety-dump', fromImmich: 'unknown', toImmich: IMMICH_VERSION, major }, backupLocation);
@@ -150,16 +150,24 @@ async function adoptAnchor(ctx: Context, major: number, backupLocation: string |
   if (existsSync(paths.anchorUpload) && (await ctx.snapctl.get('media.location').catch(() => undefined)) === undefined) {
     await ctx.snapctl.set({ 'media.location': paths.anchorUpload });
   }
+  failpoint('adopt-anchor/settings');
+  await takeOverAnchorSettings(ctx);
   await runInstallSteps(ctx);
+  rmSync(paths.anchorAdoptMarker, { force: true });
 }
 
-function chownTree(dir: string, uid: number, gid: number): void {
-  const walk = (p: string) => {
-    const st = lstatSync(p);
-    chownSync(p, uid, gid);
-    if (st.isDirectory()) for (const e of readdirSync(p)) walk(join(p, e));
-  };
-  walk(dir);
+/**
+ * The anchor's `snap set` keys become ours or go (configure, which runs next, would refuse them).
+ * Its database password is kept (install re-hashes it with scram) when it meets our rules.
+ */
+async function takeOverAnchorSettings(ctx: Context): Promise<void> {
+  const { doc } = await ctx.snapctl.getAll([...KNOWN_ROOTS, ...ANCHOR_KEYS]);
+  const t = translateAnchorConfig(doc, { snapCommon: ctx.paths.common, fileExists: (p) => existsSync(p) });
+  for (const note of t.notes) step(`post-refresh: ${note}`);
+  const password = t.set['database-password'];
+  if (typeof password === 'string') ensureSecret(ctx.paths, 'database-password', () => password);
+  await ctx.snapctl.unset(...t.unset);
+  await ctx.snapctl.set(Object.fromEntries(Object.entries(t.set).filter(([k]) => k !== 'database-password')));
 }
 
 async function upgradePostgres(ctx: Context, from: number, to: number, id: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { anchorOwner, asAnchorOwner } from '../postgres/adopt.js';
 import { clusterFact, listClusters, readMarker } from '../postgres/upgrade.js';
 import { writeFileIfChanged } from '../snap/files.js';
 import { type SnapPaths, shippedPgMajors } from '../snap/paths.js';
@@ -17,8 +18,9 @@ export function gatherFacts(paths: SnapPaths): Facts {
   } catch (err) {
     stateProblem = err instanceof Error ? err.message : String(err);
   }
-  const anchor = existsSync(paths.anchorPgData) ? clusterFact(paths.anchorPgData) : undefined;
-  return { state, stateProblem, clusters: listClusters(paths), anchor, marker: readMarker(paths) };
+  // The anchor's cluster is snap_daemon's (0700): read it as its owner.
+  const anchor = existsSync(paths.anchorPgData) ? clusterFact(paths.anchorPgData, asAnchorOwner(anchorOwner(paths))) : undefined;
+  return { state, stateProblem, clusters: listClusters(paths), anchor, adopting: existsSync(paths.anchorAdoptMarker), marker: readMarker(paths) };
 }
 
 /** `default_version` from an extension's control file, if the file exists. */

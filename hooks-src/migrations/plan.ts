@@ -50,6 +50,8 @@ export interface Facts {
   clusters: ClusterFact[];
   /** The anchor snap's cluster ($SNAP_COMMON/pgsql/data), when complete. */
   anchor?: ClusterFact;
+  /** A take-over of the anchor's layout was started and has not finished (killed, then reverted). */
+  adopting?: boolean;
   marker?: UpgradeMarker;
 }
 
@@ -115,6 +117,9 @@ export function liveCluster(clusters: readonly ClusterFact[], recordedMajor?: nu
  */
 export function planBootstrap(f: Facts, s: Shipped): Plan | undefined {
   if (f.state) return undefined;
+  // An unfinished take-over continues as one (its copy is reused): rebuilding the state alone would
+  // leave the anchor's settings for configure to refuse.
+  if (f.anchor && f.adopting) return { ok: true, migrations: [{ kind: 'adopt-anchor', major: f.anchor.major }] };
   const live = liveCluster(f.clusters);
   if (live) return { ok: true, migrations: [{ kind: 'rebuild-state', major: live.major }] };
   if (f.anchor) {

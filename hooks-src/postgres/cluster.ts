@@ -85,9 +85,12 @@ export interface Postmaster {
   port: number;
 }
 
-/** The postmaster running on this cluster, from postmaster.pid, if its process is alive. */
-export function runningPostmaster(dir: string): Postmaster | undefined {
-  const content = asDaemon(() => {
+/**
+ * The postmaster running on this cluster, from postmaster.pid, if its process is alive. `as` reads
+ * the file and signals as the cluster's owner (`_daemon_` unless told otherwise).
+ */
+export function runningPostmaster(dir: string, as: <T>(fn: () => T) => T = asDaemon): Postmaster | undefined {
+  const content = as(() => {
     try {
       return readFileSync(join(dir, 'postmaster.pid'), 'utf8');
     } catch {
@@ -99,7 +102,7 @@ export function runningPostmaster(dir: string): Postmaster | undefined {
   const pid = Number(lines[0]);
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   try {
-    if (!signalDaemonProcess(pid, 0)) return undefined;
+    if (!signalDaemonProcess(pid, 0, as)) return undefined;
   } catch {
     return undefined; // EPERM: a pid reused by some other user's process, not our postmaster
   }
@@ -107,7 +110,7 @@ export function runningPostmaster(dir: string): Postmaster | undefined {
 }
 
 /** A single-quoted word for the /bin/sh command line pg_ctl builds from `-o`. */
-function shQuote(s: string): string {
+export function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -11,7 +11,7 @@ import { step } from '../snap/log.js';
 import type { SnapPaths } from '../snap/paths.js';
 import { runAsDaemon } from '../snap/run-as.js';
 import { type SqlClient, ident } from './bootstrap.js';
-import { connect, runningPostmaster } from './cluster.js';
+import { connect, runningPostmaster, shQuote } from './cluster.js';
 import { SUPERUSER_ROLE } from './hba.js';
 
 /**
@@ -45,13 +45,16 @@ export function parseControlHead(buf: Buffer): { controlVersion: number; state: 
   return { controlVersion: buf.readUInt32LE(8), state: DB_STATES[s] ?? 'unknown', time: Number(buf.readBigInt64LE(24)) };
 }
 
-export function readControl(dir: string): { state: DbState; time: number } {
-  return asDaemon(() => parseControlHead(readFileSync(join(dir, 'global', 'pg_control'))));
+/** How to read a cluster's files: as their owner (`_daemon_` for ours; see snap/as-daemon.ts). */
+export type AsOwner = <T>(fn: () => T) => T;
+
+export function readControl(dir: string, as: AsOwner = asDaemon): { state: DbState; time: number } {
+  return as(() => parseControlHead(readFileSync(join(dir, 'global', 'pg_control'))));
 }
 
-export function readMajor(dir: string): number | undefined {
+export function readMajor(dir: string, as: AsOwner = asDaemon): number | undefined {
   try {
-    const v = asDaemon(() => readFileSync(join(dir, 'PG_VERSION'), 'utf8')).trim();
+    const v = as(() => readFileSync(join(dir, 'PG_VERSION'), 'utf8')).trim();
     return /^\d+$/.test(v) ? Number(v) : undefined;
   } catch {
     return undefined;
@@ -59,11 +62,11 @@ export function readMajor(dir: string): number | undefined {
 }
 
 /** A complete cluster (PG_VERSION + pg_control) as a planner fact, or undefined. */
-export function clusterFact(dir: string): ClusterFact | undefined {
-  const major = readMajor(dir);
+export function clusterFact(dir: string, as: AsOwner = asDaemon): ClusterFact | undefined {
+  const major = readMajor(dir, as);
   if (major === undefined) return undefined;
   try {
-    const c = readControl(dir);
+    const c = readControl(dir, as);
     return { major, controlTime: c.time, state: c.state };
   } catch {
     return undefined;
@@ -104,8 +107,8 @@ export function removeMarker(paths: SnapPaths): void {
 // ------------------------------------------------------------------------------------------ transfer mode
 
 /** Bytes of the files under dir (allocated blocks), skipping `skip` names at the top level. */
-export function directoryBytes(dir: string, skip: readonly string[] = []): number {
-  return asDaemon(() => {
+export function directoryBytes(dir: string, skip: readonly string[] = [], as: AsOwner = asDaemon): number {
+  return as(() => {
     let total = 0;
     const walk = (d: string, top: boolean) => {
       for (const name of readdirSync(d)) {
@@ -177,9 +180,6 @@ function lastLine(r: RunResult): string {
   return lines.at(-1) ?? `exit ${r.exitCode}`;
 }
 
-function shQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** Server options for every private server here: no TCP, our hba/ident (peer map), a private socket. */
 function privateOptions(paths: SnapPaths, socketDir: string, preload: string): string {

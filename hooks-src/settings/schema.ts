@@ -300,6 +300,7 @@ export const RESERVED_COMMON_ENTRIES = [
   // The anchor snap's cluster, adopted by post-refresh (its media folder `upload` stays usable as
   // a media location: that is where the anchor kept the photos).
   'pgsql',
+  'adopting-anchor',
 ] as const;
 
 /** True when a is b or lies below b. */

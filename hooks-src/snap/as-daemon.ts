@@ -12,9 +12,14 @@ import { daemonUser } from './run-as.js';
  * Outside root (unit tests, a developer's shell) the function simply runs as the current user.
  */
 export function asDaemon<T>(fn: () => T): T {
+  return asUser(daemonUser(), fn);
+}
+
+/** asDaemon for another owner (the anchor snap's `snap_daemon`, whose files only it can read). */
+export function asUser<T>(user: { uid: number; gid: number }, fn: () => T): T {
   const { geteuid, seteuid, setegid } = process;
   if (!geteuid || !seteuid || !setegid || geteuid() !== 0) return fn();
-  const { uid, gid } = daemonUser();
+  const { uid, gid } = user;
   setegid(gid);
   seteuid(uid);
   try {
@@ -35,10 +40,10 @@ export function pathExists(path: string): boolean {
   return statSync(path, { throwIfNoEntry: false }) !== undefined;
 }
 
-/** Sends a signal (0: only check it exists) to a `_daemon_` process (see asDaemon). False if it is gone. */
-export function signalDaemonProcess(pid: number, signal: NodeJS.Signals | 0): boolean {
+/** Sends a signal (0: only check it exists) to a `_daemon_` process (see asDaemon), or as `as` says. False if it is gone. */
+export function signalDaemonProcess(pid: number, signal: NodeJS.Signals | 0, as: <T>(fn: () => T) => T = asDaemon): boolean {
   try {
-    asDaemon(() => process.kill(pid, signal));
+    as(() => process.kill(pid, signal));
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;

@@ -74,6 +74,10 @@ export function snapPaths(env: SnapEnv) {
     /** The anchor snap's cluster and media (a refresh from it is adopted by post-refresh). */
     anchorPgData: join(common, 'pgsql', 'data'),
     anchorUpload: join(common, 'upload'),
+    /** Present while post-refresh takes the anchor's layout over (until our state record exists). */
+    anchorAdoptMarker: join(common, 'adopting-anchor'),
+    /** Socket and log of the anchor's cluster while post-refresh copies it (owner: the anchor's user). */
+    anchorAdoptRunDir: join(common, 'run', 'adopt'),
     redisDir: join(common, 'redis'),
     defaultMedia: join(common, 'media'),
     defaultBackups: join(common, 'backups'),

@@ -57,6 +57,8 @@ export interface FakeSnapdOptions {
   connected?: string[];
   /** systemd's start limit for the services (default 5 starts in 10 s, as systemd's). */
   startLimit?: { burst: number; intervalMs: number };
+  /** Run hooks without root's DAC override, as under strict confinement (hook-runner.ts). */
+  dropDac?: boolean;
 }
 
 export interface Snapshot {
@@ -84,6 +86,7 @@ export class FakeSnapd {
   health: { status: string; message?: string; code?: string } | undefined;
   private revisionCounter = 0;
   private disabledRevisions: string[] = [];
+  private foreignRevisions = new Set<string>();
   extraEnv: Record<string, string>;
   private snapshots: Snapshot[] = [];
   installed = false;
@@ -273,7 +276,7 @@ export class FakeSnapd {
         this.config = txn.commit(this.config);
         return { hook, exitCode: 0, signal: null, timedOut: false, output: '', durationMs: 0 };
       }
-      const result = await runHookProcess({ hook, path, env: { ...this.hookEnv(hook, cookie, l), ...(opts.extraEnv ?? {}) }, timeoutMs: opts.timeoutMs });
+      const result = await runHookProcess({ hook, path, env: { ...this.hookEnv(hook, cookie, l), ...(opts.extraEnv ?? {}) }, timeoutMs: opts.timeoutMs, dropDac: this.opts.dropDac });
       if (result.exitCode === 0 && !result.timedOut) {
         this.config = txn.commit(this.config);
         for (const op of ctx.queue) await this.applyServiceOp(op);
@@ -333,6 +336,26 @@ export class FakeSnapd {
       throw this.hookFailure(`Run configure hook of "${this.instance}" snap if present`, configure);
     }
     await this.checkHealth();
+  }
+
+  /**
+   * A revision of ANOTHER build of this snap, e.g. the anchor snap's: laid out from `from` and
+   * linked, its `snap set` config in place, no hook run and no service started (its daemons are not
+   * modelled; tests put its data in $SNAP_COMMON themselves). A later refresh() runs our hooks on it.
+   */
+  async installOther(opts: { from: string; config?: Record<string, unknown>; version?: string }): Promise<void> {
+    if (this.installed) throw new SnapdChangeError(`error: snap "${this.instance}" is already installed`);
+    const l = layoutRevision({ root: this.root, instance: this.instance, revision: this.nextRevision(), from: opts.from, links: {} });
+    this.link(l);
+    if (opts.version) this.version = opts.version;
+    this.config = this.transaction(new Map(Object.entries(opts.config ?? {}).map(([k, v]) => [k, fromPlain(v)]))).commit(this.config);
+    this.foreignRevisions.add(l.revision);
+    this.installed = true;
+  }
+
+  /** Starts the current revision's services; those of another build (installOther) are not modelled. */
+  private async startServices(): Promise<void> {
+    if (!this.foreignRevisions.has(this.layout.revision)) await this.services.startAll();
   }
 
   private async checkHealth(): Promise<void> {
@@ -404,7 +427,7 @@ export class FakeSnapd {
       this.link(old);
       rmSync(l.data, { recursive: true, force: true });
       rmSync(l.snap, { recursive: true, force: true });
-      await this.services.startAll();
+      await this.startServices();
       return this.hookFailure(summary, r);
     };
     const post = await this.runHook('post-refresh');
@@ -424,7 +447,7 @@ export class FakeSnapd {
     const l = { ...this.layout, revision: previous, snap: join(this.root, 'snap', this.instance, previous), data: join(this.root, 'var/snap', this.instance, previous) };
     this.config = this.revisionConfigs.get(previous) ?? newObject();
     this.link(l);
-    await this.services.startAll();
+    await this.startServices();
     const configure = await this.runHook('configure');
     if (configure.error) throw this.hookFailure(`Run configure hook of "${this.instance}" snap if present`, configure);
   }

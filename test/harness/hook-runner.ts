@@ -60,12 +60,19 @@ export function runHookProcess(opts: {
   path: string;
   env: Record<string, string>;
   timeoutMs?: number;
+  /**
+   * Strict confinement's missing capabilities: root without CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH
+   * (snapd's AppArmor template omits them), so file modes apply to root too. setpriv drops them
+   * from the bounding set before exec, so the hook and everything it starts lack them.
+   */
+  dropDac?: boolean;
 }): Promise<HookRunResult> {
   const timeoutMs = opts.timeoutMs ?? hookTimeoutMs(opts.hook);
   const started = Date.now();
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    const child = spawn(opts.path, [], { env: opts.env, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const [file, args] = opts.dropDac ? ['setpriv', ['--bounding-set', '-dac_override,-dac_read_search', '--', opts.path]] : [opts.path, []];
+    const child = spawn(file, args, { env: opts.env, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.stderr.on('data', (c: Buffer) => chunks.push(c));
     let timedOut = false;

@@ -114,6 +114,10 @@ P('no state record: rebuild it from the live cluster, or adopt the previous layo
   assert.equal(planBootstrap(facts(), shipped()), undefined);
   assert.equal(planBootstrap({ clusters: [c(15, 1)], stateProblem: 'bad' }, shipped()), { ok: true, migrations: [{ kind: 'rebuild-state', major: 15 }] });
   assert.equal(planBootstrap({ clusters: [], anchor: c(15, 1) }, shipped()), { ok: true, migrations: [{ kind: 'adopt-anchor', major: 15 }] });
+  // A take-over killed after its copy: it continues as a take-over, not as a bare state rebuild.
+  assert.equal(planBootstrap({ clusters: [c(15, 2)], anchor: c(15, 1), adopting: true }, shipped()), { ok: true, migrations: [{ kind: 'adopt-anchor', major: 15 }] });
+  // Our own cluster beside an old anchor cluster, no take-over under way: rebuild from ours.
+  assert.equal(planBootstrap({ clusters: [c(15, 2)], anchor: c(15, 1) }, shipped()), { ok: true, migrations: [{ kind: 'rebuild-state', major: 15 }] });
   const r = planBootstrap({ clusters: [], anchor: c(14, 1) }, shipped());
   assert.ok(r && !r.ok && /PostgreSQL 14 \(previous immich-distribution layout\)/.test(r.refusal));
   const none = planBootstrap({ clusters: [] }, shipped());
