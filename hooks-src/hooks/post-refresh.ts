@@ -287,7 +287,7 @@ async function runMigration(ctx: Context, m: Migration, id: string, backupLocati
       return undefined;
     case 'remove-old-cluster': {
       const dir = ctx.paths.pgCluster(m.major);
-      if (existsSync(dir) || asDaemon(() => existsSync(dir))) deleteCluster(ctx.paths, dir);
+      if (asDaemon(() => pathExists(dir))) deleteCluster(ctx.paths, dir);
       removeMarker(ctx.paths);
       step(`post-refresh: removed PostgreSQL ${m.major}: ${m.newMajor} has run since the upgrade`);
       return undefined;

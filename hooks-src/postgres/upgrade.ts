@@ -3,7 +3,7 @@ import { cpus } from 'node:os';
 import { basename, join } from 'node:path';
 import type { ClusterFact, DbState, UpgradeMarker } from '../migrations/plan.js';
 import { compareVersions, majorMinor } from '../migrations/versions.js';
-import { asDaemon } from '../snap/as-daemon.js';
+import { asDaemon, pathExists } from '../snap/as-daemon.js';
 import { UserError, oneLine } from '../snap/errors.js';
 import { type RunResult, runCommand } from '../snap/exec.js';
 import { writeFileAtomic } from '../snap/fs.js';
@@ -75,7 +75,7 @@ export function clusterFact(dir: string, as: AsOwner = asDaemon): ClusterFact | 
 
 /** Complete clusters at $SNAP_COMMON/postgres/<major> (staging and set-aside names are skipped). */
 export function listClusters(paths: SnapPaths): ClusterFact[] {
-  const names = asDaemon(() => (existsSync(paths.pgClustersDir) ? readdirSync(paths.pgClustersDir) : []));
+  const names = asDaemon(() => (pathExists(paths.pgClustersDir) ? readdirSync(paths.pgClustersDir) : []));
   const out: ClusterFact[] = [];
   for (const n of names.filter((x) => /^\d+$/.test(x))) {
     const f = clusterFact(join(paths.pgClustersDir, n));
@@ -225,7 +225,7 @@ export async function inspectOldCluster(paths: SnapPaths, major: number, dir: st
     { env: PG_ENV, timeoutMs: 330_000, cwd: paths.pgUpgradeWork },
   );
   if (start.exitCode !== 0) {
-    const text = asDaemon(() => (existsSync(log) ? readFileSync(log, 'utf8') : ''));
+    const text = asDaemon(() => (pathExists(log) ? readFileSync(log, 'utf8') : ''));
     const why = text.split('\n').filter((l) => /FATAL|PANIC|ERROR/.test(l)).at(-1) ?? lastLine(start);
     throw new UserError(`the PostgreSQL ${major} cluster did not start for inspection: ${oneLine(why)}`);
   }
@@ -336,10 +336,10 @@ export function firstLoggedError(newDir: string): { error: string; file: string 
   const root = join(newDir, 'pg_upgrade_output.d');
   const found: Array<{ error: string; file: string; order: number }> = [];
   asDaemon(() => {
-    if (!existsSync(root)) return;
+    if (!pathExists(root)) return;
     for (const run of readdirSync(root)) {
       const logDir = join(root, run, 'log');
-      if (!existsSync(logDir)) continue;
+      if (!pathExists(logDir)) continue;
       for (const name of readdirSync(logDir).filter((n) => n.endsWith('.log'))) {
         const file = join(logDir, name);
         const lines = readFileSync(file, 'utf8').split('\n');
@@ -400,7 +400,7 @@ export function setClusterAside(paths: SnapPaths, major: number, now = new Date(
 export function deleteCluster(paths: SnapPaths, dir: string): void {
   const doomed = `${dir}.deleting`;
   asDaemon(() => {
-    if (existsSync(dir)) {
+    if (pathExists(dir)) {
       rmSync(doomed, { recursive: true, force: true });
       renameSync(dir, doomed);
     }
@@ -411,7 +411,7 @@ export function deleteCluster(paths: SnapPaths, dir: string): void {
 /** Leftovers a killed run may have left: `<major>.deleting` directories. */
 export function removeDeletingLeftovers(paths: SnapPaths): void {
   asDaemon(() => {
-    if (!existsSync(paths.pgClustersDir)) return;
+    if (!pathExists(paths.pgClustersDir)) return;
     for (const n of readdirSync(paths.pgClustersDir)) if (n.endsWith('.deleting')) rmSync(join(paths.pgClustersDir, n), { recursive: true, force: true });
   });
 }

@@ -57,7 +57,10 @@ export interface FakeSnapdOptions {
   connected?: string[];
   /** systemd's start limit for the services (default 5 starts in 10 s, as systemd's). */
   startLimit?: { burst: number; intervalMs: number };
-  /** Run hooks without root's DAC override, as under strict confinement (hook-runner.ts). */
+  /**
+   * Run hooks without root's DAC override, as under strict confinement (hook-runner.ts). Default
+   * on (HARNESS_DROP_DAC=0 turns it off to tell a confinement problem from another one).
+   */
   dropDac?: boolean;
 }
 
@@ -276,7 +279,7 @@ export class FakeSnapd {
         this.config = txn.commit(this.config);
         return { hook, exitCode: 0, signal: null, timedOut: false, output: '', durationMs: 0 };
       }
-      const result = await runHookProcess({ hook, path, env: { ...this.hookEnv(hook, cookie, l), ...(opts.extraEnv ?? {}) }, timeoutMs: opts.timeoutMs, dropDac: this.opts.dropDac });
+      const result = await runHookProcess({ hook, path, env: { ...this.hookEnv(hook, cookie, l), ...(opts.extraEnv ?? {}) }, timeoutMs: opts.timeoutMs, dropDac: this.opts.dropDac ?? process.env.HARNESS_DROP_DAC !== '0' });
       if (result.exitCode === 0 && !result.timedOut) {
         this.config = txn.commit(this.config);
         for (const op of ctx.queue) await this.applyServiceOp(op);

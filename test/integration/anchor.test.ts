@@ -137,8 +137,8 @@ let tree = '';
 
 Anchor.before(async () => {
   tree = anchorTree();
-  // Hooks run without root's DAC override, as under strict confinement: neither root nor
-  // `_daemon_` can read snap_daemon's 0700 cluster, so the take-over must read it as its owner.
+  // Hooks run without root's DAC override, as under strict confinement (said explicitly here, the
+  // harness default): neither root nor `_daemon_` can read snap_daemon's 0700 cluster.
   const snapd = await newSnapd('anchor-', { dropDac: true });
   await snapd.installOther({ from: tree, config: ANCHOR_CONFIG, version: 'v2.3.1' });
   e = { snapd, paths: pathsOf(snapd) };
