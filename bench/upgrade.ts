@@ -3,11 +3,13 @@
 // (pg_dump -Fd -j N | pg_restore -j N, then analyze), measured in the same run on the same data.
 //
 //   sudo node --import tsx bench/upgrade.ts [sizes in GB, default "1 3"]
+//   BENCH_PAIR=13-15 sudo node --import tsx bench/upgrade.ts …   (the pair of the first figures)
 //
-// The majors are 13 -> 15 (scripts/setup-old-postgres.sh; why not 15 -> 18: docs/refresh.md).
-// pg_upgrade's cost is dominated by copying relation files and dumping/restoring the schema, which
-// do not depend on the major pair; dump-and-restore's by re-inserting rows and rebuilding indexes.
-import { PG13_DIR, ensureOldPostgres } from '../test/harness/old-postgres.js';
+// The majors are 15.18 -> 18.6 by default, the upgrade the snap makes (scripts/build-postgres.sh;
+// DEVELOPERS.md), or 13 -> 15 (scripts/setup-old-postgres.sh). pg_upgrade's cost is dominated by
+// copying relation files and dumping/restoring the schema; dump-and-restore's by re-inserting rows
+// and rebuilding indexes.
+import { PG13_DIR, PG15_DIR, builtLinks, ensureOldPostgres } from '../test/harness/old-postgres.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -24,9 +26,15 @@ import { ensureDirExact } from '../hooks-src/snap/files.js';
 import { snapPaths, type SnapPaths } from '../hooks-src/snap/paths.js';
 import { daemonUser, runAsDaemon } from '../hooks-src/snap/run-as.js';
 
-const PG13 = PG13_DIR;
-ensureOldPostgres();
-const LINKS = { ...hostLinks([15]), 'usr/lib/postgresql/13': PG13, 'usr/share/postgresql/13': join(PG13, 'share/postgresql') };
+const OLD13 = process.env.BENCH_PAIR === '13-15';
+if (OLD13) ensureOldPostgres();
+const FROM = OLD13 ? 13 : 15;
+const TO = OLD13 ? 15 : 18;
+/** The old major's own binaries (pg_upgrade needs them; the bench starts and fills the old cluster with them). */
+const oldBin = (name: string) => (OLD13 ? join(PG13_DIR, 'bin', name) : join(PG15_DIR, 'lib/postgresql/15/bin', name));
+const LINKS = OLD13
+  ? { ...hostLinks([15]), 'usr/lib/postgresql/13': PG13_DIR, 'usr/share/postgresql/13': join(PG13_DIR, 'share/postgresql') }
+  : { ...hostLinks([]), ...builtLinks(15), ...builtLinks(18) };
 const GiB = 1024 ** 3;
 const JOBS = String(Math.max(1, Math.min(4, cpus().length)));
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
@@ -62,11 +70,11 @@ function fillSql(gb: number): string[] {
   return out;
 }
 
-function pgCtl13(_p: SnapPaths, args: string[]): void {
-  const r = spawnSync('runuser', ['-u', '_daemon_', '--', join(PG13, 'bin/pg_ctl'), ...args], { encoding: 'utf8', cwd: '/' });
+function pgCtlOld(_p: SnapPaths, args: string[]): void {
+  const r = spawnSync('runuser', ['-u', '_daemon_', '--', oldBin('pg_ctl'), ...args], { encoding: 'utf8', cwd: '/' });
   if (r.status !== 0) throw new Error(`pg_ctl ${args[0]}: ${r.stderr}${r.stdout}`);
 }
-const opts13 = (p: SnapPaths) => `-p ${PG_PORT} -c listen_addresses='' -c unix_socket_directories=${p.pgSetupSocketDir} -c hba_file=${p.pgHba} -c ident_file=${p.pgIdent} -c maintenance_work_mem=256MB -c max_wal_size=4GB`;
+const optsOld = (p: SnapPaths) => `-p ${PG_PORT} -c listen_addresses='' -c unix_socket_directories=${p.pgSetupSocketDir} -c hba_file=${p.pgHba} -c ident_file=${p.pgIdent} -c maintenance_work_mem=256MB -c max_wal_size=4GB`;
 
 async function one(gb: number): Promise<Record<string, string>> {
   const root = mkdtempSync(join(tmpdir(), 'bench-upgrade-'));
@@ -80,10 +88,10 @@ async function one(gb: number): Promise<Record<string, string>> {
     ensureDirExact(p.pgSetupSocketDir, 0o750, { uid: d.uid, gid: 0 }, asDaemon);
     ensureDirExact(p.etcDir, 0o755, { uid: 0, gid: 0 });
     ensureDirExact(p.pgConfDir, 0o750, { uid: 0, gid: d.gid });
-    writePostgresFiles(p, { major: 15, vector: 'vector', machine: detectMachine(), listenTcp: false });
-    const dir13 = p.pgCluster(13);
-    execFileSync('runuser', ['-u', '_daemon_', '--', join(PG13, 'bin/initdb'), '-D', dir13, '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8', '--data-checksums', '--auth-local=peer'], { stdio: 'ignore', cwd: '/' });
-    pgCtl13(p, ['start', '-w', '-D', dir13, '-l', join(p.pgSetupSocketDir, '13.log'), '-o', opts13(p)]);
+    writePostgresFiles(p, { major: TO, vector: 'vector', machine: detectMachine(), listenTcp: false });
+    const dirOld = p.pgCluster(FROM);
+    execFileSync('runuser', ['-u', '_daemon_', '--', oldBin('initdb'), '-D', dirOld, '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8', '--data-checksums', '--auth-local=peer'], { stdio: 'ignore', cwd: '/' });
+    pgCtlOld(p, ['start', '-w', '-D', dirOld, '-l', join(p.pgSetupSocketDir, 'old.log'), '-o', optsOld(p)]);
     const c = new pg.Client({ host: p.pgSetupSocketDir, port: PG_PORT, user: 'postgres', database: 'postgres' });
     await c.connect();
     await c.query(`CREATE DATABASE immich TEMPLATE template0`);
@@ -93,39 +101,40 @@ async function one(gb: number): Promise<Record<string, string>> {
     for (const q of fillSql(gb)) await db.query(q);
     const size = Number((await db.query<{ n: string }>(`SELECT pg_database_size('immich')::text AS n`)).rows[0]!.n);
     await db.end();
-    pgCtl13(p, ['stop', '-w', '-m', 'fast', '-D', dir13]);
-    const oldBytes = directoryBytes(dir13, ['pg_wal']);
+    pgCtlOld(p, ['stop', '-w', '-m', 'fast', '-D', dirOld]);
+    const oldBytes = directoryBytes(dirOld, ['pg_wal']);
 
     // A. The hook's path: inspect, pg_upgrade (copy), then analyze-in-stages on the new cluster.
     prepareWorkDir(p);
-    const [info, tInspect] = await timed(() => inspectOldCluster(p, 13, dir13));
-    const [, tUpgrade] = await timed(() => upgradeCluster(p, { from: 13, to: 15, oldDir: dir13, mode: 'copy', info }));
+    const [info, tInspect] = await timed(() => inspectOldCluster(p, FROM, dirOld));
+    const [, tUpgrade] = await timed(() => upgradeCluster(p, { from: FROM, to: TO, oldDir: dirOld, mode: 'copy', info }));
     const [, tAnalyze] = await timed(async () => {
-      const s = await startTemporary(p, 15, PG_PORT);
-      await analyzeAll(p, 15, s);
+      const s = await startTemporary(p, TO, PG_PORT);
+      await analyzeAll(p, TO, s);
       await s.stop();
     });
     const hook = tInspect + tUpgrade + tAnalyze;
-    asDaemon(() => rmSync(p.pgCluster(15), { recursive: true, force: true }));
+    asDaemon(() => rmSync(p.pgCluster(TO), { recursive: true, force: true }));
 
-    // B. Dump and restore: pg_dump 15 -Fd -j N from the 13 server, initdb 15, pg_restore -j N, analyze.
+    // B. Dump and restore: the new major's pg_dump -Fd -j N from the old server, initdb, pg_restore -j N, analyze.
     const dumpDir = join(p.pgClustersDir, 'bench-dump');
     const [, tDump] = await timed(async () => {
-      pgCtl13(p, ['start', '-w', '-D', dir13, '-l', join(p.pgSetupSocketDir, '13.log'), '-o', opts13(p)]);
-      const r = await runAsDaemon(p.pgBin(15, 'pg_dump'), ['-Fd', '-j', JOBS, '-Z', '0', '-f', dumpDir, '-h', p.pgSetupSocketDir, '-p', String(PG_PORT), '-U', 'postgres', 'immich'], { timeoutMs: 7_200_000 });
-      pgCtl13(p, ['stop', '-w', '-m', 'fast', '-D', dir13]);
+      pgCtlOld(p, ['start', '-w', '-D', dirOld, '-l', join(p.pgSetupSocketDir, 'old.log'), '-o', optsOld(p)]);
+      const r = await runAsDaemon(p.pgBin(TO, 'pg_dump'), ['-Fd', '-j', JOBS, '-Z', '0', '-f', dumpDir, '-h', p.pgSetupSocketDir, '-p', String(PG_PORT), '-U', 'postgres', 'immich'], { timeoutMs: 7_200_000 });
+      pgCtlOld(p, ['stop', '-w', '-m', 'fast', '-D', dirOld]);
       if (r.exitCode !== 0) throw new Error(r.stderr);
     });
     const [, tRestore] = await timed(async () => {
-      await ensureCluster(p, 15, 'bench-password-not-a-secret');
-      const s = await startTemporary(p, 15, PG_PORT);
+      await ensureCluster(p, TO, 'bench-password-not-a-secret');
+      const s = await startTemporary(p, TO, PG_PORT);
       await withConnection(s, 'postgres', async (q) => void (await q.query(`CREATE DATABASE immich TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8'`)));
-      const r = await runAsDaemon(p.pgBin(15, 'pg_restore'), ['-j', JOBS, '-d', 'immich', '-h', s.socketDir, '-p', String(s.port), '-U', 'postgres', dumpDir], { timeoutMs: 7_200_000 });
+      const r = await runAsDaemon(p.pgBin(TO, 'pg_restore'), ['-j', JOBS, '-d', 'immich', '-h', s.socketDir, '-p', String(s.port), '-U', 'postgres', dumpDir], { timeoutMs: 7_200_000 });
       if (r.exitCode !== 0) throw new Error(r.stderr);
-      await analyzeAll(p, 15, s);
+      await analyzeAll(p, TO, s);
       await s.stop();
     });
     return {
+      majors: `${FROM} -> ${TO}`,
       database: `${(size / GiB).toFixed(2)} GB`,
       inspect: sec(tInspect),
       'pg_upgrade copy': sec(tUpgrade),

@@ -13,7 +13,7 @@ function run(cmd: string, args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('sandbox: installs, prints how to talk to it, answers snap get/set/services and the wrappers', async () => {
+test('sandbox: installs, prints how to talk to it, answers snap get/set/services and the wrappers, simulates a refresh', async () => {
   const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/harness/sandbox.ts')], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -45,6 +45,19 @@ test('sandbox: installs, prints how to talk to it, answers snap get/set/services
     const services = run('snap', ['services']);
     assert.match(services.stdout, /immich-distribution\.postgres\s+enabled\s+active/);
     assert.match(services.stdout, /immich-distribution\.haproxy\s+enabled\s+active/);
+
+    // SPEC §3 / issue 5: the sandbox simulates a refresh to a new revision (hooks, data copy, restart).
+    const refreshed = run('snap', ['refresh', 'immich-distribution']);
+    assert.is(refreshed.code, 0, refreshed.stderr);
+    assert.match(refreshed.stdout, /refreshed \(revision x2\)/);
+    assert.is(run('snap', ['get', 'immich-distribution', 'http.port']).stdout, '18090\n');
+    let back: Response | undefined;
+    for (let i = 0; i < 50 && !back; i++) {
+      back = await fetch('http://127.0.0.1:18090/api/server/ping', { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+      if (!back) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(back, 'HAProxy answers on the same port after the refresh');
+    assert.match(run('snap', ['services']).stdout, /immich-distribution\.postgres\s+enabled\s+active/);
   } finally {
     child.kill('SIGINT');
     const code = await exited;

@@ -43,4 +43,15 @@ check_eq set-invalid-old-value-kept 8480 "$(snap get "$SNAP_NAME" http.port 2>&1
 if [ -f "$cfg" ] && ! hook_is_stub configure; then
   check_eq haproxy-still-on-8480 '{"res":"pong"}' "$(curl -s -m 5 http://127.0.0.1:8480/api/server/ping)"
 fi
+
+# An unknown TOP-LEVEL key (a typo of http.port): configure reads the whole document with
+# `snapctl get -d "" ""` (snapd's root document) and refuses it with a "did you mean"; nothing stored.
+if timed set-unknown snap set "$SNAP_NAME" htp.port=8481 > "$OUT/set-unknown.out" 2>&1; then
+  fail set-unknown-top-level-refused "snap set htp.port=8481 succeeded"
+  snap unset "$SNAP_NAME" htp > /dev/null 2>&1
+else
+  pass set-unknown-top-level-refused
+  check set-unknown-did-you-mean grep -q 'did you mean "http.port"' "$OUT/set-unknown.out"
+fi
+check_eq set-unknown-not-stored "" "$(snap get "$SNAP_NAME" htp 2> /dev/null)"
 for app in postgres redis immich-server; do check "service-$app-still-active" service_active "$app"; done
