@@ -3,7 +3,7 @@
 #
 #   scripts/build-postgres.sh MAJOR SUITE      e.g.  18 sid   |   15 bookworm
 #
-# builds PostgreSQL MAJOR (server, client tools, contrib with uuid-ossp) from Debian SUITE's
+# builds PostgreSQL MAJOR (server, client tools, Immich's contrib extensions) from Debian SUITE's
 # postgresql-MAJOR SOURCE package, plus pgvector 0.8.0 from trixie's source (the pgvector our 15
 # has), into /var/cache/immich-distribution/pg-other/MAJOR in Debian's layout (bin and pkglib under
 # lib/postgresql/MAJOR, share under share/postgresql/MAJOR). Outside the project and kept between
@@ -44,8 +44,11 @@ vecsrc="$(ls -d "$work"/src/pgvector-*/ | head -n1)"
   --with-uuid=e2fs --without-readline --without-icu --without-zlib --without-openssl --without-zstd --without-lz4)
 quiet make -C "$pgsrc" -j"$(nproc)"
 quiet make -C "$pgsrc" install
-quiet make -C "$pgsrc/contrib" -j"$(nproc)"
-quiet make -C "$pgsrc/contrib" install
+# Only the contrib extensions Immich creates (the rest of contrib would double the build time).
+for m in cube earthdistance pg_trgm unaccent uuid-ossp; do
+  quiet make -C "$pgsrc/contrib/$m" -j"$(nproc)"
+  quiet make -C "$pgsrc/contrib/$m" install
+done
 pgc="$dest/lib/postgresql/$major/bin/pg_config"
 if [ "$major" -ge 18 ]; then
   # pgvector 0.8.0 predates PostgreSQL 18: vacuum_delay_point() takes an is_analyze flag and
