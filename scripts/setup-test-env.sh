@@ -40,6 +40,7 @@ packages=(
   haproxy redis-server lego pebble build-essential zstd openssl util-linux ca-certificates
   time # /usr/bin/time -f %M: peak memory in bench/startup.ts
   chromium # headless browser: test/integration/starting-page.test.ts
+  xfsprogs # a reflink XFS on a loop device: pg_upgrade --clone in test/integration/pg-upgrade.test.ts
 )
 missing=()
 # One dpkg-query for all; a package that is unknown or not fully installed counts as missing.

@@ -234,6 +234,10 @@ async function recordState(ctx: Context, major: number): Promise<void> {
     if (v) vector = { name: prev.vectorExtension.name, version: v };
   }
   await stopServer(ctx);
+  // The service starts next with this revision's rendered config, which snapd copied from the
+  // previous revision: it must name the cluster recorded here (e.g. after a revert to a revision
+  // that ran another major, nothing else in this run may have rendered it).
+  render(ctx, major);
   // From now on a later pg_control time on the new cluster means the service ran it.
   const marker = readMarker(ctx.paths);
   if (marker && marker.to === major && marker.controlTimeAfterHook === undefined) {

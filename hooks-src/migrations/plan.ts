@@ -26,7 +26,7 @@ export type DbState =
 
 export interface ClusterFact {
   major: number;
-  /** pg_control's "last modified" time, seconds since the epoch. */
+  /** When global/pg_control was last written (its mtime, ms since the epoch, sub-ms precision). */
   controlTime: number;
   state: DbState;
 }
@@ -38,7 +38,7 @@ export interface UpgradeMarker {
   mode: 'clone' | 'copy';
   /** When the new cluster was put in place (ISO). */
   upgradedAt: string;
-  /** pg_control time of the new cluster when post-refresh finished with it; a later time means the service ran it. */
+  /** When the new cluster's pg_control was last written as post-refresh finished with it (readControl, ms); a later one means the service ran it. */
   controlTimeAfterHook?: number;
 }
 

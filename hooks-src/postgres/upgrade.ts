@@ -1,4 +1,4 @@
-import { constants, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { constants, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { basename, join } from 'node:path';
 import type { ClusterFact, DbState, UpgradeMarker } from '../migrations/plan.js';
@@ -48,8 +48,18 @@ export function parseControlHead(buf: Buffer): { controlVersion: number; state: 
 /** How to read a cluster's files: as their owner (`_daemon_` for ours; see snap/as-daemon.ts). */
 export type AsOwner = <T>(fn: () => T) => T;
 
+/**
+ * A cluster's state and WHEN pg_control was last written, in milliseconds with sub-millisecond
+ * precision: the file's mtime, not pg_control's own `time` field, which has one-second resolution.
+ * A revert, a start and a stop can all happen within one second, and "which cluster ran last" must
+ * not tie then (a tie once made the planner pick the wrong live cluster; pg-upgrade.test.ts).
+ */
 export function readControl(dir: string, as: AsOwner = asDaemon): { state: DbState; time: number } {
-  return as(() => parseControlHead(readFileSync(join(dir, 'global', 'pg_control'))));
+  return as(() => {
+    const file = join(dir, 'global', 'pg_control');
+    const head = parseControlHead(readFileSync(file));
+    return { state: head.state, time: Number(statSync(file, { bigint: true }).mtimeNs) / 1e6 };
+  });
 }
 
 export function readMajor(dir: string, as: AsOwner = asDaemon): number | undefined {

@@ -15,7 +15,7 @@
 import { PG13_DIR, builtLinks, ensureOldPostgres } from '../harness/old-postgres.js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -169,8 +169,8 @@ async function serverMajor(e: Env): Promise<number> {
   return Math.floor(Number(r!.v) / 10000);
 }
 
-async function oldInstall(prefix: string, rows: number, links = OLD_LINKS): Promise<{ e: Env; sums: Record<string, string> }> {
-  const e = await installed(prefix, { links });
+async function oldInstall(prefix: string, rows: number, links = OLD_LINKS, root?: string): Promise<{ e: Env; sums: Record<string, string> }> {
+  const e = await installed(prefix, { links, ...(root ? { root } : {}) });
   assert.is(await serverMajor(e), 15);
   await query(e, populateSql(rows));
   return { e, sums: await tableChecksums(e) };
@@ -183,7 +183,16 @@ function resetStartLimits(e: Env): void {
 
 async function refresh(e: Env, links = NEW_LINKS): Promise<void> {
   resetStartLimits(e);
-  await e.snapd.refresh({ links });
+  try {
+    await e.snapd.refresh({ links });
+  } catch (err) {
+    // Say why when a service is involved: the end of the postgres service's journal.
+    if (err instanceof SnapdChangeError && /configure hook/.test(err.message)) {
+      const log = e.snapd.services.logPath('postgres');
+      err.message += `\n--- postgres service log (tail) ---\n${existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-25).join('\n') : '(none)'}`;
+    }
+    throw err;
+  }
 }
 
 async function refreshError(e: Env, links = NEW_LINKS): Promise<SnapdChangeError> {
@@ -279,6 +288,55 @@ Up('the next refresh, after 18 has run as the service, removes the 15 cluster; n
 });
 
 Up.run();
+
+// ------------------------------------------------------------------------------------------------
+// Clone mode for real: $SNAP_COMMON on a reflink-capable XFS (a loop device), so post-refresh picks
+// `pg_upgrade --clone`, which needs no room for a second copy.
+const Clone = suite('pg-upgrade: on a filesystem with reflinks, --clone (no room needed for a copy), revert-safe');
+let cl: Env | undefined;
+let clSums: Record<string, string> = {};
+let mnt = '';
+let image = '';
+Clone.before(async () => {
+  image = join(tmpdir(), `pgup-xfs-${process.pid}.img`);
+  mnt = mkdtempSync(join(tmpdir(), 'pgup-xfs-'));
+  execFileSync('truncate', ['-s', '2G', image]);
+  execFileSync('mkfs.xfs', ['-q', '-m', 'reflink=1', image]);
+  execFileSync('mount', ['-o', 'loop', image, mnt]);
+  chmodSync(mnt, 0o755);
+  const r = await oldInstall('pgup-clone-', 1500, { ...OLD_LINKS }, mkdtempSync(join(mnt, 'root-')));
+  cl = r.e;
+  clSums = r.sums;
+});
+Clone.after(async () => {
+  await destroy(cl);
+  spawnSync('umount', [mnt]);
+  rmSync(mnt, { recursive: true, force: true });
+  rmSync(image, { force: true });
+});
+
+Clone('with less free space than the database, the upgrade still runs, in clone mode; 18 serves every row', async () => {
+  const e = cl!;
+  e.snapd.extraEnv = { IMMICH_DISTRIBUTION_FREE_BYTES: String(100 * 1024 * 1024) };
+  await refresh(e);
+  e.snapd.extraEnv = {};
+  await waitForPostgres(e);
+  assert.equal(await tableChecksums(e), clSums);
+  await assertHealthy18(e);
+  assert.is(readJson<{ mode: string }>(e.paths.pgUpgradeMarker).mode, 'clone');
+});
+
+Clone('snap revert: 15 serves the data as it was (the clone shares blocks but not writes)', async () => {
+  const e = cl!;
+  await query(e, `UPDATE tags SET value = value || '-on-18'`);
+  resetStartLimits(e);
+  await e.snapd.revert();
+  await waitForPostgres(e);
+  assert.is(await serverMajor(e), 15);
+  assert.equal(await tableChecksums(e), clSums);
+});
+
+Clone.run();
 
 // ------------------------------------------------------------------------------------------------
 const Fail = suite('pg-upgrade: a failing upgrade leaves the previous revision running');

@@ -50,7 +50,7 @@ export async function snapTree(): Promise<string> {
 }
 
 export async function newSnapd(prefix: string, opts: FakeSnapdOptions = {}): Promise<FakeSnapd> {
-  const root = mkdtempSync(join(tmpdir(), prefix));
+  const root = opts.root ?? mkdtempSync(join(tmpdir(), prefix));
   chmodSync(root, 0o755); // _daemon_ must reach its cluster, as under /var/snap
   return FakeSnapd.create({ root, from: await snapTree(), ...opts });
 }
