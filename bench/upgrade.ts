@@ -22,9 +22,9 @@ import { detectMachine } from '../hooks-src/postgres/machine.js';
 import { analyzeAll, directoryBytes, inspectOldCluster, prepareWorkDir, upgradeCluster } from '../hooks-src/postgres/upgrade.js';
 import { asDaemon } from '../hooks-src/snap/as-daemon.js';
 import type { SnapEnv } from '../hooks-src/snap/env.js';
-import { ensureDirExact } from '../hooks-src/snap/files.js';
+import { createLayout } from '../hooks-src/snap/layout.js';
 import { snapPaths, type SnapPaths } from '../hooks-src/snap/paths.js';
-import { daemonUser, runAsDaemon } from '../hooks-src/snap/run-as.js';
+import { runAsDaemon } from '../hooks-src/snap/run-as.js';
 
 const OLD13 = process.env.BENCH_PAIR === '13-15';
 if (OLD13) ensureOldPostgres();
@@ -82,12 +82,7 @@ async function one(gb: number): Promise<Record<string, string>> {
   try {
     const l = layoutRevision({ root, revision: 'x1', links: LINKS });
     const p = snapPaths(snapEnvFor(l) as unknown as SnapEnv);
-    const d = daemonUser();
-    ensureDirExact(p.pgClustersDir, 0o700, { uid: d.uid, gid: d.gid }, asDaemon);
-    ensureDirExact(p.runDir, 0o755, { uid: 0, gid: 0 });
-    ensureDirExact(p.pgSetupSocketDir, 0o750, { uid: d.uid, gid: 0 }, asDaemon);
-    ensureDirExact(p.etcDir, 0o755, { uid: 0, gid: 0 });
-    ensureDirExact(p.pgConfDir, 0o750, { uid: 0, gid: d.gid });
+    createLayout(p); // the directories and modes install makes
     writePostgresFiles(p, { major: TO, vector: 'vector', machine: detectMachine(), listenTcp: false });
     const dirOld = p.pgCluster(FROM);
     execFileSync('runuser', ['-u', '_daemon_', '--', oldBin('initdb'), '-D', dirOld, '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8', '--data-checksums', '--auth-local=peer'], { stdio: 'ignore', cwd: '/' });

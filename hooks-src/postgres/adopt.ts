@@ -9,19 +9,18 @@
  * revert to the anchor revision). Needs `snap_daemon` in snapcraft.yaml's system-usernames (a strict
  * snap may only setuid to declared users).
  */
-import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { asDaemon, asUser } from '../snap/as-daemon.js';
+import { type AsOwner, asDaemon, asUser } from '../snap/as-daemon.js';
 import { UserError } from '../snap/errors.js';
-import { type RunResult, runCommand } from '../snap/exec.js';
+import { runCommand } from '../snap/exec.js';
 import type { SnapPaths } from '../snap/paths.js';
-import { DAEMON_USER, runAsDaemon } from '../snap/run-as.js';
-import { runningPostmaster, shQuote } from './cluster.js';
+import { DAEMON_USER, runAsDaemon, userNameOf } from '../snap/run-as.js';
+import { PG_ENV, lastLine, runningPostmaster, shQuote } from './cluster.js';
 import { SUPERUSER_ROLE } from './hba.js';
-import type { AsOwner } from './upgrade.js';
 
 const ADOPT_PORT = 5439;
-const PG_ENV = { LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', PGDATA: undefined, PGHOST: undefined, PGPORT: undefined, PGPASSWORD: undefined };
+const ADOPT_ENV = { ...PG_ENV, PGPASSWORD: undefined };
 const MAP = 'adopt';
 
 export interface Owner {
@@ -34,34 +33,12 @@ export interface Owner {
 /** Who owns the anchor's cluster: its data directory, else (0700 parent) its parent directory. */
 export function anchorOwner(paths: SnapPaths): Owner {
   const st = statSync(paths.anchorPgData, { throwIfNoEntry: false }) ?? statSync(dirname(paths.anchorPgData));
-  return { uid: st.uid, gid: st.gid, name: userName(st.uid) };
-}
-
-function userName(uid: number): string {
-  try {
-    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
-      const [name, , id] = line.split(':');
-      if (name && Number(id) === uid) return name;
-    }
-  } catch {
-    /* no passwd: the uid stands */
-  }
-  return String(uid);
+  return { uid: st.uid, gid: st.gid, name: userNameOf(st.uid) };
 }
 
 /** Reads the anchor's files as their owner. */
 export function asAnchorOwner(owner: Owner): AsOwner {
   return (fn) => asUser(owner, fn);
-}
-
-function lastLine(r: RunResult): string {
-  return (
-    `${r.stderr}\n${r.stdout}`
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean)
-      .at(-1) ?? `exit ${r.exitCode}`
-  );
 }
 
 /**
@@ -73,7 +50,7 @@ export async function copyAnchorCluster(paths: SnapPaths, opts: { major: number;
   const from = paths.anchorPgData;
   const run = paths.anchorAdoptRunDir;
   const pgCtl = (args: string[], timeoutMs: number) =>
-    runCommand(paths.pgBin(major, 'pg_ctl'), args, { cwd: '/', env: PG_ENV, uid: owner.uid, gid: owner.gid, timeoutMs });
+    runCommand(paths.pgBin(major, 'pg_ctl'), args, { cwd: '/', env: ADOPT_ENV, uid: owner.uid, gid: owner.gid, timeoutMs });
   const stop = async () => {
     if (runningPostmaster(from, asAnchorOwner(owner)) === undefined) return;
     const r = await pgCtl(['stop', '-w', '-t', '120', '-m', 'fast', '-D', from], 150_000);
@@ -115,7 +92,7 @@ export async function copyAnchorCluster(paths: SnapPaths, opts: { major: number;
     const r = await runAsDaemon(
       paths.pgBin(major, 'pg_basebackup'),
       ['-h', run, '-p', String(ADOPT_PORT), '-U', SUPERUSER_ROLE, '-D', to, '-X', 'stream', '-c', 'fast', '--no-password'],
-      { env: PG_ENV, timeoutMs: 8 * 60_000 },
+      { env: ADOPT_ENV, timeoutMs: 8 * 60_000 },
     );
     if (r.exitCode !== 0) throw new UserError(`pg_basebackup of the previous layout's database failed: ${lastLine(r)}`);
   } finally {

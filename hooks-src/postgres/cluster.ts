@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import pg from 'pg';
-import { asDaemon, pathExists, signalDaemonProcess } from '../snap/as-daemon.js';
+import { type AsOwner, asDaemon, pathExists, signalDaemonProcess } from '../snap/as-daemon.js';
 import { UserError, oneLine } from '../snap/errors.js';
 import type { RunResult } from '../snap/exec.js';
 import { step } from '../snap/log.js';
@@ -17,7 +17,7 @@ import { SUPERUSER_ROLE } from './hba.js';
  * `_daemon_`, never as root (see snap/as-daemon.ts for why).
  */
 
-const PG_ENV = { LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', PGDATA: undefined, PGHOST: undefined, PGPORT: undefined };
+export const PG_ENV = { LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', PGDATA: undefined, PGHOST: undefined, PGPORT: undefined };
 
 export type ClusterState = 'complete' | 'incomplete' | 'absent';
 
@@ -29,7 +29,8 @@ export function clusterState(dir: string): ClusterState {
   });
 }
 
-function lastLine(r: RunResult): string {
+/** The last non-empty line a tool printed (stderr first), for one-line errors. */
+export function lastLine(r: RunResult): string {
   const lines = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.trim()).filter(Boolean);
   return lines.at(-1) ?? `exit ${r.exitCode}`;
 }
@@ -89,7 +90,7 @@ export interface Postmaster {
  * The postmaster running on this cluster, from postmaster.pid, if its process is alive. `as` reads
  * the file and signals as the cluster's owner (`_daemon_` unless told otherwise).
  */
-export function runningPostmaster(dir: string, as: <T>(fn: () => T) => T = asDaemon): Postmaster | undefined {
+export function runningPostmaster(dir: string, as: AsOwner = asDaemon): Postmaster | undefined {
   const content = as(() => {
     try {
       return readFileSync(join(dir, 'postmaster.pid'), 'utf8');

@@ -3,15 +3,15 @@ import { cpus } from 'node:os';
 import { basename, join } from 'node:path';
 import type { ClusterFact, DbState, UpgradeMarker } from '../migrations/plan.js';
 import { compareVersions, majorMinor } from '../migrations/versions.js';
-import { asDaemon, pathExists } from '../snap/as-daemon.js';
+import { type AsOwner, asDaemon, pathExists } from '../snap/as-daemon.js';
 import { UserError, oneLine } from '../snap/errors.js';
-import { type RunResult, runCommand } from '../snap/exec.js';
+import { runCommand } from '../snap/exec.js';
 import { writeFileAtomic } from '../snap/fs.js';
 import { step } from '../snap/log.js';
 import type { SnapPaths } from '../snap/paths.js';
 import { runAsDaemon } from '../snap/run-as.js';
 import { type SqlClient, ident } from './bootstrap.js';
-import { connect, runningPostmaster, shQuote } from './cluster.js';
+import { connect, lastLine, runningPostmaster, shQuote } from './cluster.js';
 import { SUPERUSER_ROLE } from './hba.js';
 
 /**
@@ -44,9 +44,6 @@ export function parseControlHead(buf: Buffer): { controlVersion: number; state: 
   const s = buf.readInt32LE(16);
   return { controlVersion: buf.readUInt32LE(8), state: DB_STATES[s] ?? 'unknown', time: Number(buf.readBigInt64LE(24)) };
 }
-
-/** How to read a cluster's files: as their owner (`_daemon_` for ours; see snap/as-daemon.ts). */
-export type AsOwner = <T>(fn: () => T) => T;
 
 /**
  * A cluster's state and WHEN pg_control was last written, in milliseconds with sub-millisecond
@@ -185,10 +182,6 @@ export function decideTransfer(i: { clone: boolean; oldBytes: number; freeBytes:
 
 // ------------------------------------------------------------------------------------------ servers
 
-function lastLine(r: RunResult): string {
-  const lines = `${r.stderr}\n${r.stdout}`.split('\n').map((l) => l.trim()).filter(Boolean);
-  return lines.at(-1) ?? `exit ${r.exitCode}`;
-}
 
 
 /** Server options for every private server here: no TCP, our hba/ident (peer map), a private socket. */

@@ -11,6 +11,9 @@ import { daemonUser } from './run-as.js';
  * and raise again; the real and saved uid stay 0, so raising needs no capability.
  * Outside root (unit tests, a developer's shell) the function simply runs as the current user.
  */
+/** How to touch a directory's files: as their owner (asDaemon for ours, asUser for another). */
+export type AsOwner = <T>(fn: () => T) => T;
+
 export function asDaemon<T>(fn: () => T): T {
   return asUser(daemonUser(), fn);
 }
@@ -41,7 +44,7 @@ export function pathExists(path: string): boolean {
 }
 
 /** Sends a signal (0: only check it exists) to a `_daemon_` process (see asDaemon), or as `as` says. False if it is gone. */
-export function signalDaemonProcess(pid: number, signal: NodeJS.Signals | 0, as: <T>(fn: () => T) => T = asDaemon): boolean {
+export function signalDaemonProcess(pid: number, signal: NodeJS.Signals | 0, as: AsOwner = asDaemon): boolean {
   try {
     as(() => process.kill(pid, signal));
     return true;

@@ -11,13 +11,30 @@ export interface Account {
   gid: number;
 }
 
-/** Looks a user up in /etc/passwd (inside a strict snap that is the host's file). */
-export function lookupUser(name: string, passwd = '/etc/passwd'): Account {
+/** The accounts of /etc/passwd (inside a strict snap that is the host's file). */
+function accounts(passwd: string): Account[] {
+  const out: Account[] = [];
   for (const line of readFileSync(passwd, 'utf8').split('\n')) {
-    const [user, , uid, gid] = line.split(':');
-    if (user === name && uid !== undefined && gid !== undefined) return { name, uid: Number(uid), gid: Number(gid) };
+    const [name, , uid, gid] = line.split(':');
+    if (name && uid !== undefined && gid !== undefined) out.push({ name, uid: Number(uid), gid: Number(gid) });
   }
-  throw new UserError(`system user ${name} does not exist; snapd creates it for snaps that declare system-usernames`);
+  return out;
+}
+
+/** Looks a user up by name. */
+export function lookupUser(name: string, passwd = '/etc/passwd'): Account {
+  const a = accounts(passwd).find((x) => x.name === name);
+  if (!a) throw new UserError(`system user ${name} does not exist; snapd creates it for snaps that declare system-usernames`);
+  return a;
+}
+
+/** The name of a uid (what Postgres' peer authentication sees), or the uid itself when unknown. */
+export function userNameOf(uid: number, passwd = '/etc/passwd'): string {
+  try {
+    return accounts(passwd).find((x) => x.uid === uid)?.name ?? String(uid);
+  } catch {
+    return String(uid); // no passwd file: the uid stands
+  }
 }
 
 let daemonAccount: Account | undefined;

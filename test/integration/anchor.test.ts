@@ -12,7 +12,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { type Env, controlState, destroy, newSnapd, pathsOf, populateSql, tableChecksums, waitForPostgres } from './refresh-fixtures.js';
+import { type Env, checksumsVia, controlState, destroy, newSnapd, pathsOf, populateSql, tableChecksums, waitForPostgres } from './refresh-fixtures.js';
 import { waitFor } from '../harness/wait.js';
 import { SnapdChangeError } from '../harness/fake-snapd.js';
 
@@ -66,14 +66,7 @@ async function withAnchorServer<T>(data: string, fn: (sql: Sql) => Promise<T>): 
 
 type Sql = (text: string, database: string) => Promise<Array<Record<string, string>>>;
 
-async function anchorSums(sql: Sql): Promise<Record<string, string>> {
-  const sums: Record<string, string> = {};
-  for (const { t } of await sql(`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`, 'immich')) {
-    const [r] = await sql(`SELECT count(*)::text AS n, coalesce(md5(string_agg(md5(x::text), '' ORDER BY md5(x::text))), '-') AS h FROM "${t}" x`, 'immich');
-    sums[t!] = `${r!.n} rows ${r!.h}`;
-  }
-  return sums;
-}
+const anchorSums = (sql: Sql) => checksumsVia((q) => sql(q, 'immich'));
 
 /** The anchor's layout, made as its bash hooks make it: initdb as snap_daemon, md5, SQL_ASCII, no checksums. */
 async function makeAnchorData(common: string): Promise<Record<string, string>> {

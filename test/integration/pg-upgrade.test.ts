@@ -22,12 +22,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { SnapdChangeError } from '../harness/fake-snapd.js';
 import { hostLinks, layoutRevision, snapEnvFor } from '../harness/fake-snap.js';
-import { type Env, destroy, installed, populateSql, query, readJson, tableChecksums, waitForPostgres, snapTree, stopStrayPostgres, processes } from './refresh-fixtures.js';
+import { type Env, checksumsVia, destroy, installed, populateSql, query, readJson, tableChecksums, waitForPostgres, snapTree, stopStrayPostgres, processes } from './refresh-fixtures.js';
 import { snapPaths, type SnapPaths } from '../../hooks-src/snap/paths.js';
 import type { SnapEnv } from '../../hooks-src/snap/env.js';
-import { ensureDirExact } from '../../hooks-src/snap/files.js';
-import { asDaemon } from '../../hooks-src/snap/as-daemon.js';
-import { daemonUser } from '../../hooks-src/snap/run-as.js';
+import { createLayout } from '../../hooks-src/snap/layout.js';
 import { writePostgresFiles } from '../../hooks-src/postgres/files.js';
 import { detectMachine } from '../../hooks-src/postgres/machine.js';
 import { startTemporary, withConnection } from '../../hooks-src/postgres/cluster.js';
@@ -70,17 +68,6 @@ function start13(): void {
   pgCtl13(['start', '-w', '-D', paths.pgCluster(13), '-l', join(paths.pgSetupSocketDir, '13.log'), '-o', o]);
 }
 
-/** Per-table row counts and checksums through any connection. */
-async function sums(run: (q: string) => Promise<Array<Record<string, string>>>): Promise<Record<string, string>> {
-  const tables = await run(`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
-  const out: Record<string, string> = {};
-  for (const { t } of tables) {
-    const [r] = await run(`SELECT count(*)::text AS n, coalesce(md5(string_agg(md5(x::text), '' ORDER BY md5(x::text))), '-') AS h FROM "${t}" x`);
-    out[t!] = `${r!.n} rows ${r!.h}`;
-  }
-  return out;
-}
-
 let before: Record<string, string> = {};
 
 Real.before(async () => {
@@ -98,12 +85,7 @@ async function setupReal(): Promise<void> {
   chmodSync(realRoot, 0o755);
   const l = layoutRevision({ root: realRoot, revision: 'x1', from: await snapTree(), links: { ...OLD_LINKS, 'usr/lib/postgresql/13': PG13, 'usr/share/postgresql/13': join(PG13, 'share/postgresql') } });
   paths = snapPaths(snapEnvFor(l) as unknown as SnapEnv);
-  const d = daemonUser();
-  ensureDirExact(paths.pgClustersDir, 0o700, { uid: d.uid, gid: d.gid }, asDaemon);
-  ensureDirExact(paths.runDir, 0o755, { uid: 0, gid: 0 });
-  ensureDirExact(paths.pgSetupSocketDir, 0o750, { uid: d.uid, gid: 0 }, asDaemon);
-  ensureDirExact(paths.etcDir, 0o755, { uid: 0, gid: 0 });
-  ensureDirExact(paths.pgConfDir, 0o750, { uid: 0, gid: d.gid });
+  createLayout(paths); // the directories and modes install makes
   writePostgresFiles(paths, { major: 15, vector: 'vector', machine: detectMachine(), listenTcp: false, port: PORT });
   // A 13 cluster made exactly as install makes its clusters.
   const init = spawnSync('runuser', ['-u', '_daemon_', '--', join(PG13, 'bin/initdb'), '-D', paths.pgCluster(13), '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8', '--data-checksums', '--auth-local=peer', '--auth-host=scram-sha-256'], { encoding: 'utf8', cwd: '/' });
@@ -113,7 +95,7 @@ async function setupReal(): Promise<void> {
   await sql13(`CREATE DATABASE immich OWNER immich TEMPLATE template0`, 'postgres');
   await sql13(`SET ROLE immich; CREATE EXTENSION vector; CREATE EXTENSION cube; CREATE EXTENSION earthdistance; CREATE EXTENSION pg_trgm; CREATE EXTENSION unaccent; CREATE EXTENSION "uuid-ossp"`);
   await sql13(populateSql(3000));
-  before = await sums((q) => sql13(q));
+  before = await checksumsVia((q) => sql13(q));
   pgCtl13(['stop', '-w', '-m', 'fast', '-D', paths.pgCluster(13)]);
 }
 
@@ -139,7 +121,7 @@ Real('pg_upgrade (copy mode) 13 -> 15: every row, every table checksum equal; ve
     // contrib extensions whose default version moved between 13 and 15 are updated (pg_trgm 1.5 -> 1.6)
     assert.ok(updates.some((u) => u.name === 'pg_trgm'), JSON.stringify(updates));
     await analyzeAll(paths, 15, s);
-    const after = await withConnection(s, 'immich', async (db) => sums(async (q) => (await db.query<Record<string, string>>(q)).rows));
+    const after = await withConnection(s, 'immich', async (db) => checksumsVia(async (q) => (await db.query<Record<string, unknown>>(q)).rows));
     assert.equal(after, before);
     const stats = await withConnection(s, 'immich', async (db) => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stats WHERE schemaname = 'public'`)).rows[0]!.n);
     assert.ok(stats > 10, `pg_stats rows: ${stats}`);
@@ -156,7 +138,7 @@ Real('the old cluster was only read: it still starts with its own binaries and h
   assert.is(readControl(paths.pgCluster(13)).state, 'shut down');
   start13();
   try {
-    assert.equal(await sums((q) => sql13(q)), before);
+    assert.equal(await checksumsVia((q) => sql13(q)), before);
   } finally {
     pgCtl13(['stop', '-w', '-m', 'fast', '-D', paths.pgCluster(13)]);
   }
@@ -213,6 +195,13 @@ function ledgerIds(e: Env): string[] {
   return readJson<{ entries: Array<{ id: string }> }>(e.paths.migrationLedger).entries.map((x) => x.id);
 }
 
+/** The service is up on `major` and every table has the rows and checksum it had. */
+async function assertServes(e: Env, major: number, sums: Record<string, string>): Promise<void> {
+  await waitForPostgres(e);
+  assert.is(await serverMajor(e), major);
+  assert.equal(await tableChecksums(e), sums);
+}
+
 /** What the service must see after an upgrade: statistics, the HNSW index in use, checksums on, extensions current. */
 async function assertHealthy18(e: Env): Promise<void> {
   assert.is(await serverMajor(e), 18);
@@ -241,8 +230,7 @@ Up('the refresh succeeds: 18 serves every row with equal checksums; 15 is kept u
   const e = up!;
   await refresh(e);
   assert.is(e.snapd.layout.revision, 'x2');
-  await waitForPostgres(e);
-  assert.equal(await tableChecksums(e), upSums);
+  await assertServes(e, 18, upSums);
   await assertHealthy18(e);
   assert.equal(ledgerIds(e), ['upgrade-postgres-15-to-18', 'finish-upgrade-postgres-18', 'record-state']);
   assert.is(readJson<{ postgresMajor: number }>(e.paths.stateFile).postgresMajor, 18);
@@ -258,16 +246,13 @@ Up('snap revert: the previous revision serves 15 exactly as it was before the up
   resetStartLimits(e);
   await e.snapd.revert();
   assert.is(e.snapd.layout.revision, 'x1');
-  await waitForPostgres(e);
-  assert.is(await serverMajor(e), 15);
-  assert.equal(await tableChecksums(e), upSums);
+  await assertServes(e, 15, upSums);
 });
 
 Up('refreshing again after the revert sets the served 18 aside (never deleted) and upgrades again', async () => {
   const e = up!;
   await refresh(e);
-  await waitForPostgres(e);
-  assert.equal(await tableChecksums(e), upSums);
+  await assertServes(e, 18, upSums);
   await assertHealthy18(e);
   const aside = clusterDirs(e).filter((d) => d.startsWith('18') && d !== '18');
   assert.is(aside.length, 1, clusterDirs(e).join(' '));
@@ -279,9 +264,7 @@ Up('the next refresh, after 18 has run as the service, removes the 15 cluster; n
   await query(e, `INSERT INTO tags (value) VALUES ('written-on-18-again')`);
   const sums = await tableChecksums(e);
   await refresh(e);
-  await waitForPostgres(e);
-  assert.equal(await tableChecksums(e), sums);
-  assert.is(await serverMajor(e), 18);
+  await assertServes(e, 18, sums);
   assert.ok(!clusterDirs(e).includes('15'), clusterDirs(e).join(' '));
   assert.ok(ledgerIds(e).includes('remove-old-postgres-15'), ledgerIds(e).join(' '));
   assert.not.ok(existsSync(e.paths.pgUpgradeMarker), 'the upgrade marker is gone with the old cluster');
@@ -320,8 +303,7 @@ Clone('with less free space than the database, the upgrade still runs, in clone 
   e.snapd.extraEnv = { IMMICH_DISTRIBUTION_FREE_BYTES: String(100 * 1024 * 1024) };
   await refresh(e);
   e.snapd.extraEnv = {};
-  await waitForPostgres(e);
-  assert.equal(await tableChecksums(e), clSums);
+  await assertServes(e, 18, clSums);
   await assertHealthy18(e);
   assert.is(readJson<{ mode: string }>(e.paths.pgUpgradeMarker).mode, 'clone');
 });
@@ -331,9 +313,7 @@ Clone('snap revert: 15 serves the data as it was (the clone shares blocks but no
   await query(e, `UPDATE tags SET value = value || '-on-18'`);
   resetStartLimits(e);
   await e.snapd.revert();
-  await waitForPostgres(e);
-  assert.is(await serverMajor(e), 15);
-  assert.equal(await tableChecksums(e), clSums);
+  await assertServes(e, 15, clSums);
 });
 
 Clone.run();
@@ -348,18 +328,14 @@ Fail('not enough room to copy, then pg_upgrade refusing: clear one-line errors, 
     const err = await refreshError(e, DEBIAN_NEW_LINKS);
     assert.match(err.message, /post-refresh hook: cannot upgrade PostgreSQL 15 to 18: the upgrade copies the database \(\d+\.\d GB\) and keeps the old one until the new one has run, which needs \d+\.\d GB free on the filesystem of .* but only 0\.1 GB is free; free \d+\.\d GB \(or move media\.location to another disk\) and refresh again/);
     assert.is(e.snapd.layout.revision, 'x1');
-    await waitForPostgres(e);
-    assert.is(await serverMajor(e), 15);
-    assert.equal(await tableChecksums(e), sums);
+    await assertServes(e, 15, sums);
     assert.equal(clusterDirs(e).filter((d) => d.startsWith('18')), []);
     // With room, pg_upgrade itself runs and refuses (Debian's 15.20 stores pg_attver, unknown to
     // 18.6): one clear line naming the cause from pg_upgrade's logs, snapd reverts, the old revision serves every row.
     e.snapd.extraEnv = {};
     const err2 = await refreshError(e, DEBIAN_NEW_LINKS);
     assert.match(err2.message, /post-refresh hook: pg_upgrade from PostgreSQL 15 to 18 failed: unrecognized parameter "pg_attver", see \/\S+\/pg_upgrade_output\.d\/\S+\/log\/pg_upgrade_dump_\d+\.log \(the old cluster is unchanged\)$/m);
-    await waitForPostgres(e);
-    assert.is(await serverMajor(e), 15);
-    assert.equal(await tableChecksums(e), sums);
+    await assertServes(e, 15, sums);
     assert.ok(!clusterDirs(e).includes('18'), 'no half-made cluster under its real name');
   } finally {
     await destroy(e);
@@ -399,9 +375,7 @@ for (const point of POINTS) {
     assert.is(err.hookResult?.signal, 'SIGKILL', `killed at the failpoint, not failed otherwise: ${err.message}`);
     e.snapd.extraEnv = {};
     assert.is(e.snapd.layout.revision, 'x1');
-    await waitForPostgres(e);
-    assert.is(await serverMajor(e), 15);
-    assert.equal(await tableChecksums(e), killSums);
+    await assertServes(e, 15, killSums);
   });
 }
 
@@ -431,16 +405,13 @@ Kill('pg_upgrade itself killed mid-run (the whole hook process group, as snapd t
     clearInterval(watcher);
   }
   assert.ok(killed, 'pg_upgrade was seen and killed');
-  await waitForPostgres(e);
-  assert.is(await serverMajor(e), 15);
-  assert.equal(await tableChecksums(e), killSums);
+  await assertServes(e, 15, killSums);
 });
 
 Kill('after all that, a refresh without faults upgrades: 18 serves every row; no staging, no half-made or stray cluster', async () => {
   const e = kil!;
   await refresh(e);
-  await waitForPostgres(e);
-  assert.equal(await tableChecksums(e), killSums);
+  await assertServes(e, 18, killSums);
   await assertHealthy18(e);
   assert.equal(clusterDirs(e).filter((d) => !/^(upgrade-work|upgrade\.json)$/.test(d)), ['15', '18']);
   assert.is(readJson<{ postgresMajor: number }>(e.paths.stateFile).postgresMajor, 18);

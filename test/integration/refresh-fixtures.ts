@@ -108,19 +108,19 @@ RESET ROLE;
 `;
 }
 
-/** Row count and an order-independent checksum of every user table in `public`. */
-export async function tableChecksums(e: Pick<Env, 'paths'>, db = 'immich'): Promise<Record<string, string>> {
-  const tables = await query<{ t: string }>(e, `SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`, db);
+/** Row count and an order-independent checksum of every user table in `public`, through any connection. */
+export async function checksumsVia(run: (sql: string) => Promise<Array<Record<string, unknown>>>): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const { t } of tables) {
-    const [r] = await query<{ n: string; h: string }>(
-      e,
-      `SELECT count(*)::text AS n, coalesce(md5(string_agg(md5(x::text), '' ORDER BY md5(x::text))), '-') AS h FROM "${t}" x`,
-      db,
-    );
-    out[t] = `${r!.n} rows ${r!.h}`;
+  for (const { t } of await run(`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)) {
+    const [r] = await run(`SELECT count(*)::text AS n, coalesce(md5(string_agg(md5(x::text), '' ORDER BY md5(x::text))), '-') AS h FROM "${String(t)}" x`);
+    out[String(t)] = `${String(r!.n)} rows ${String(r!.h)}`;
   }
   return out;
+}
+
+/** checksumsVia the snap's Postgres service. */
+export function tableChecksums(e: Pick<Env, 'paths'>, db = 'immich'): Promise<Record<string, string>> {
+  return checksumsVia((sql) => query<Record<string, unknown>>(e, sql, db));
 }
 
 /** Every running process with its command line (NUL-separated, as /proc gives it). */
