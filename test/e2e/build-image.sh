@@ -5,14 +5,18 @@
 #   snaps/          local stand-ins snapd has no store to fetch: `snapd` (type snapd, no binaries)
 #                   and `core24` (type base, a Debian $E2E_BASE_SUITE minbase rootfs)
 #   golden.qcow2    overlay of base.img after one boot: seeded, both stand-ins installed
-# Prints the image dir on stdout. Idempotent: an existing complete image is reused as it is.
+# Prints the image dir on stdout, and nothing else: run.sh captures it. Every command below writes
+# to stderr (fd 1 is pointed there at once; the result goes to the saved stdout, fd 3), so no tool's
+# chatter (mkfs.ext4 prints "Creating regular file ..." on a cold build even with -q) can become
+# part of the result. Idempotent: an existing complete image is reused as it is.
 set -euo pipefail
+exec 3>&1 1>&2
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 IMG="$(image_dir)"
 if [ -f "$IMG/golden.qcow2" ] && [ -f "$IMG/COMPLETE" ]; then
   log "golden image cached: $IMG"
-  echo "$IMG"
+  echo "$IMG" >&3
   exit 0
 fi
 [ "$(id -u)" = 0 ] || die "build-image.sh needs root (debootstrap, chroot)"
@@ -149,4 +153,4 @@ mv "$W/overlay.qcow2" "$IMG/golden.qcow2"
 cp "$W/share/out/run.log" "$IMG/golden-prepare.log"
 touch "$IMG/COMPLETE"
 log "golden image ready in $((SECONDS - t0)) s: $IMG"
-echo "$IMG"
+echo "$IMG" >&3

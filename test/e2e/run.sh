@@ -31,6 +31,8 @@ mkdir -p "$E2E_CACHE"
 # --- 2. Image.
 t=$SECONDS
 IMG="$("$E2E_DIR/build-image.sh")"
+# The builder's one result: an image dir with a golden image. Anything else is a builder bug.
+[ -d "$IMG" ] && [ -f "$IMG/golden.qcow2" ] || die "build-image.sh printed '$(head -c 200 <<<"$IMG")', not an image dir with golden.qcow2"
 T_IMAGE=$((SECONDS - t))
 
 # --- 3. Work dir and test snaps.

@@ -51,7 +51,17 @@ test.before(async () => {
   entries = (await import(pathToFileURL(join(repoRoot, 'entries.mjs')).href)) as Entries;
 });
 const buildSnapDir = join(repoRoot, 'build', 'snap');
-const schemaPath = join(repoRoot, '..', 'shared', 'reference', 'snapcraft.schema.json');
+// snapcraft's JSON schema (GPL-3.0, canonical/snapcraft `schema/snapcraft.json`) is not copied into
+// this project: it is read where it already is — SNAPCRAFT_SCHEMA, the team's ../shared/reference,
+// or an installed snapcraft. A fresh clone without any of them SKIPS the two schema tests and says
+// so (the rest of this file still checks the recipe).
+const schemaCandidates = [
+  process.env['SNAPCRAFT_SCHEMA'] ?? '',
+  join(repoRoot, '..', 'shared', 'reference', 'snapcraft.schema.json'),
+  '/snap/snapcraft/current/schema/snapcraft.json',
+  '/snap/snapcraft/current/share/snapcraft/schema/snapcraft.json',
+].filter((p) => p !== '');
+const schemaPath = schemaCandidates.find((p) => existsSync(p));
 
 const yamlText = readFileSync(join(repoRoot, 'snap', 'snapcraft.yaml'), 'utf8');
 const project = parse(yamlText) as Dict & {
@@ -107,9 +117,7 @@ function seconds(d: string): number {
 let validators: { whole: ValidateFunction; core24: ValidateFunction } | undefined;
 function schema(): { whole: ValidateFunction; core24: ValidateFunction } {
   if (validators) return validators;
-  if (!existsSync(schemaPath)) {
-    throw new Error(`snapcraft schema not found at ${schemaPath}: the shared/ folder must sit beside the repository`);
-  }
+  if (schemaPath === undefined) throw new Error('no snapcraft schema found (the tests using it are skipped)');
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   ajv.addSchema(JSON.parse(readFileSync(schemaPath, 'utf8')) as object, 'snapcraft');
   validators = { whole: ajv.getSchema('snapcraft')!, core24: ajv.getSchema('snapcraft#/$defs/Core24Project')! };
@@ -138,12 +146,20 @@ function validateProject(doc: unknown): { ok: boolean; report: string } {
   return { ok: false, report: `snapcraft.yaml does not match the snapcraft schema:\n${[...new Set(lines)].join('\n')}` };
 }
 
-test('snapcraft.yaml validates against the snapcraft JSON schema', () => {
+/** The schema tests run only where a schema exists; otherwise each is reported as skipped. */
+const schemaTest = schemaPath === undefined ? test.skip : test;
+if (schemaPath === undefined) {
+  process.stdout.write(
+    `SKIPPED: snapcraft.yaml was NOT checked against snapcraft's JSON schema: none found at ${schemaCandidates.join(', ')} (set SNAPCRAFT_SCHEMA to a copy of canonical/snapcraft's schema/snapcraft.json)\n`,
+  );
+}
+
+schemaTest('snapcraft.yaml validates against the snapcraft JSON schema', () => {
   const { ok, report } = validateProject(project);
   assert.ok(ok, report);
 });
 
-test('the schema check rejects a broken copy, naming the bad keys', () => {
+schemaTest('the schema check rejects a broken copy, naming the bad keys', () => {
   const broken = structuredClone(project) as Dict & { apps: Record<string, Dict> };
   broken.confinement = 'sandboxed';
   broken.apps['postgres']!['stop-mode'] = 'sigquit';
