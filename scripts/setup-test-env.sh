@@ -41,6 +41,7 @@ packages=(
   time # /usr/bin/time -f %M: peak memory in bench/startup.ts
   chromium # headless browser: test/integration/starting-page.test.ts
   xfsprogs # a reflink XFS on a loop device: pg_upgrade --clone in test/integration/pg-upgrade.test.ts
+  patchelf # snap/local/runtime-fixes.sh (the recipe's DT_RPATH on Postgres client binaries), tested as-is
 )
 missing=()
 # One dpkg-query for all; a package that is unknown or not fully installed counts as missing.

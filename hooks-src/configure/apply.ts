@@ -109,7 +109,7 @@ async function applyChecked(
       mlUrl: s['ml.url'],
       mlEnabled: s['ml.enabled'],
       dbPort: s['internal.postgres-port'],
-      trustedProxies: s['proxy.trusted-proxies'].join(','),
+      trustedProxies: s['proxy.trusted-proxies'],
       nodeOptions: s['server.node-options'].join(' '),
     });
     if (written.includes(paths.immichServerEnv)) changedFiles.add('immich-server.env');

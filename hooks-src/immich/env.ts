@@ -8,6 +8,8 @@
  * secret. Postgres needs no password: Immich connects over the unix socket by peer as `immich`.
  */
 
+import { renderTrustedProxies } from './trusted-proxies.js';
+
 export type LogLevel = 'verbose' | 'debug' | 'log' | 'warn' | 'error';
 
 export interface ImmichServerEnvInput {
@@ -27,8 +29,11 @@ export interface ImmichServerEnvInput {
   logLevel: LogLevel;
   /** `ml.enabled` (seeds Immich's default; the configure hook also updates Immich's stored config). */
   mlEnabled?: boolean;
-  /** `proxy.trusted-proxies`, validated by the settings schema (IPs/CIDRs, comma separated). */
-  trustedProxies?: string;
+  /**
+   * `proxy.trusted-proxies` entries, validated by the settings schema (IPs, CIDRs or proxy-addr
+   * names); rendered by renderTrustedProxies, always non-empty (loopback first).
+   */
+  trustedProxies?: readonly string[];
   /** `server.node-options`, validated by the settings schema (an allow-list of node flags). */
   nodeOptions?: string;
 }
@@ -110,7 +115,7 @@ export function immichServerEnv(i: ImmichServerEnvInput): Array<[string, string]
     ['REDIS_SOCKET', checkPath('REDIS_SOCKET', i.redisSocket)],
     ['REDIS_PASSWORD', checkValue('REDIS_PASSWORD', i.redisPassword)],
     ['IMMICH_MACHINE_LEARNING_ENABLED', i.mlEnabled === false ? 'false' : 'true'],
-    ...(i.trustedProxies ? ([['IMMICH_TRUSTED_PROXIES', checkList('IMMICH_TRUSTED_PROXIES', i.trustedProxies)]] as Array<[string, string]>) : []),
+    ['IMMICH_TRUSTED_PROXIES', checkList('IMMICH_TRUSTED_PROXIES', renderTrustedProxies(i.trustedProxies ?? []))],
     ...(i.nodeOptions ? ([['NODE_OPTIONS', checkList('NODE_OPTIONS', i.nodeOptions)]] as Array<[string, string]>) : []),
     ['NO_COLOR', 'true'],
   ];

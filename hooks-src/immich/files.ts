@@ -19,7 +19,7 @@ export interface ImmichFilesInput {
   mlUrl?: string;
   mlEnabled?: boolean;
   dbPort?: number;
-  trustedProxies?: string;
+  trustedProxies?: readonly string[];
   nodeOptions?: string;
 }
 

@@ -670,9 +670,10 @@ export const SETTINGS = {
   'proxy.trusted-proxies': setting({
     schema: trustedProxies,
     default: '',
-    defaultDoc: '"" (none)',
+    defaultDoc: '"" (only HAProxy)',
     allowed: `a comma-separated list of IP addresses, CIDRs or ${PROXY_NAMES.join('/')} (at most ${MAX_TRUSTED_PROXIES}), or empty`,
-    description: 'Proxies/CDNs in front of HAProxy whose X-Forwarded-For Immich trusts (IMMICH_TRUSTED_PROXIES; loopback, i.e. HAProxy, is always trusted).',
+    description:
+      "Proxies/CDNs in front of HAProxy whose X-Forwarded-For Immich trusts (IMMICH_TRUSTED_PROXIES). Names are written out as their CIDRs (Immich accepts only addresses); loopback (HAProxy) is always trusted, and empty trusts nothing else (Immich's own default would trust every LAN client).",
     affects: { 'immich-server': 'restart' },
     render: ['immich-server.env'],
     toSnap: TO_LIST(','),

@@ -17,8 +17,8 @@ import { type SnapctlHost } from './snapd/snapctl-commands.js';
 import { serveSnapctl } from './snapd/snapctl-server.js';
 import { serveSnapdApi } from './snapd/snapd-api.js';
 import { runCommand } from '../../hooks-src/snap/exec.js';
-import { type AppSpec, commandArgv, layerEnvironment, loadApps } from './snapd/apps.js';
-import { ServiceRunner } from './snapd/services.js';
+import { type AppSpec, commandArgv, layerEnvironment, loadApps, loadLayouts, type LayoutSpec } from './snapd/apps.js';
+import { ServiceRunner, withLayouts } from './snapd/services.js';
 
 export const harnessBin = join(repoRoot, 'test/harness/bin');
 
@@ -83,6 +83,7 @@ export class FakeSnapd {
   private readonly appCookie = `app-${randomBytes(12).toString('hex')}`;
   private closeServer: () => Promise<void> | void = () => {};
   private yamlDoc: Record<string, unknown>;
+  private readonly layouts: LayoutSpec[];
   readonly apps: AppSpec[];
   services!: ServiceRunner;
   private connected: Set<string>;
@@ -105,6 +106,7 @@ export class FakeSnapd {
     const yamlText = opts.snapcraftYaml ?? readFileSync(join(repoRoot, 'snap/snapcraft.yaml'), 'utf8');
     this.yamlDoc = parseYaml(yamlText) as Record<string, unknown>;
     this.apps = loadApps(yamlText);
+    this.layouts = loadLayouts(yamlText);
     this.connected = new Set(opts.connected ?? ['network', 'network-bind']);
   }
 
@@ -125,6 +127,7 @@ export class FakeSnapd {
       apps: d.apps,
       snapDir: () => d.layout.snap,
       env: () => d.serviceBaseEnv(),
+      layouts: d.layouts,
       logDir: d.logDir,
       startLimit: opts.startLimit,
     });
@@ -501,7 +504,7 @@ export class FakeSnapd {
     const spec = this.apps.find((a) => a.name === app);
     if (!spec) throw new Error(`no app ${app}`);
     const env = { ...this.appEnv(app), ...(opts.env ?? {}) };
-    const [file, ...argv] = commandArgv(spec.command, this.layout.snap, env, spec.commandChain);
+    const [file, ...argv] = withLayouts(commandArgv(spec.command, this.layout.snap, env, spec.commandChain), this.layouts, env);
     const r = await runCommand(file!, [...argv, ...args], { env, input: opts.input, cwd: this.layout.data, replaceEnv: true });
     return r;
   }

@@ -305,3 +305,25 @@ export function serviceOrder(apps: AppSpec[]): string[] {
   }
   return order;
 }
+
+/** A `layout:` entry of snap.yaml: `target` inside the snap's mount namespace shows `source`. */
+export interface LayoutSpec {
+  target: string;
+  kind: 'symlink' | 'bind' | 'bind-file';
+  /** As declared, with `$SNAP`, `$SNAP_DATA` or `$SNAP_COMMON` unexpanded. */
+  source: string;
+}
+
+/** Parses top-level `layout:` (snapd `snap/info_snap_yaml.go`: one of symlink, bind, bind-file per target). */
+export function loadLayouts(snapcraftYamlText: string): LayoutSpec[] {
+  const doc: unknown = parse(snapcraftYamlText);
+  if (!isMap(doc) || doc['layout'] === undefined) return [];
+  const node = doc['layout'];
+  if (!isMap(node)) throw new Error('layout must be a map');
+  return Object.entries(node).map(([target, spec]) => {
+    if (!isMap(spec)) throw new Error(`layout.${target} must be a map`);
+    const kinds = (['symlink', 'bind', 'bind-file'] as const).filter((k) => typeof spec[k] === 'string');
+    if (kinds.length !== 1) throw new Error(`layout.${target} needs exactly one of symlink, bind, bind-file`);
+    return { target, kind: kinds[0]!, source: String(spec[kinds[0]!]) };
+  });
+}

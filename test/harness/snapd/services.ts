@@ -9,10 +9,13 @@
  * is alive (PID 1 of a container may never reap orphans, so zombies are ignored).
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { constants } from 'node:os';
-import { join } from 'node:path';
-import { commandArgv, layerEnvironment, serviceOrder, type AppSpec } from './apps.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { commandArgv, expandSnapVars, layerEnvironment, serviceOrder, type AppSpec, type LayoutSpec } from './apps.js';
+
+const WITH_LAYOUTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'with-layouts');
 
 export type UnitState = 'inactive' | 'activating' | 'active' | 'deactivating' | 'failed';
 
@@ -40,6 +43,13 @@ export interface ServiceRunnerOptions {
   env: (app: AppSpec) => Record<string, string>;
   /** <logDir>/<app>.log gets stdout+stderr (appended) and the runner's own notes. */
   logDir: string;
+  /**
+   * snap.yaml `layout:`. Daemons run in a private mount namespace where each target shows its
+   * source, as in the snap's own namespace (test/harness/bin/with-layouts). A target the host
+   * already provides with the same content (the fake $SNAP links /usr/lib/postgresql/<major> to
+   * the host's own) is left alone: the host's directory IS the layout there.
+   */
+  layouts?: LayoutSpec[];
   /** systemd StartLimitBurst=/StartLimitIntervalSec= (defaults 5 in 10 s); burst 0 disables. */
   startLimit?: { burst: number; intervalMs: number };
   onEvent?: (e: ServiceEvent) => void;
@@ -483,7 +493,7 @@ export class ServiceRunner {
   private spawnIn(u: Unit, command: string, extraEnv: Record<string, string>): Proc {
     const app = u.app;
     const env = { ...layerEnvironment(this.opts.env(app), app.environmentLayers), ...extraEnv };
-    const argv = commandArgv(command, this.opts.snapDir(), env, app.commandChain);
+    const argv = withLayouts(commandArgv(command, this.opts.snapDir(), env, app.commandChain), this.opts.layouts ?? [], env);
     const cwd = env['SNAP_DATA'];
     if (!cwd) throw new Error(`${app.name}: the environment has no SNAP_DATA (WorkingDirectory)`);
     const fd = openSync(this.logPath(app.name), 'a');
@@ -569,4 +579,40 @@ export class ServiceRunner {
       this.groups.delete(pgid);
     }
   }
+}
+
+/**
+ * `argv` prefixed with the layout wrapper for every layout the host does not already provide.
+ * A layout is provided by the host when its target resolves to its source, or when every entry of
+ * the source resolves to the same-named entry of the target (the harness links Debian's
+ * /usr/lib/postgresql/15 into the fake $SNAP: binding that over /usr/lib/postgresql would make each
+ * link point at itself).
+ */
+export function withLayouts(argv: string[], layouts: LayoutSpec[], env: Record<string, string>): string[] {
+  const pairs: string[] = [];
+  for (const l of layouts) {
+    const source = expandSnapVars(l.source, env);
+    if (!existsSync(source)) continue;
+    if (existsSync(l.target) && hostProvides(l.target, source)) continue;
+    pairs.push(l.target, source);
+  }
+  return pairs.length === 0 ? argv : [WITH_LAYOUTS, ...pairs, '--', ...argv];
+}
+
+function hostProvides(target: string, source: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return undefined;
+    }
+  };
+  if (real(target) === real(source)) return true;
+  let entries: string[];
+  try {
+    entries = readdirSync(source);
+  } catch {
+    return false;
+  }
+  return entries.length > 0 && entries.every((e) => real(join(source, e)) !== undefined && real(join(source, e)) === real(join(target, e)));
 }

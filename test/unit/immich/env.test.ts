@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { immichMlEnv, immichServerEnv, parseEnvFile, renderEnvFile } from '../../../hooks-src/immich/env.js';
+import { PROXY_NAME_RANGES, renderTrustedProxies } from '../../../hooks-src/immich/trusted-proxies.js';
 
 const server = {
   dbSocketDir: '/var/snap/i/common/run/postgres',
@@ -35,6 +36,21 @@ test('server environment: socket DB without password, Redis socket + password, l
   assert.is(env.IMMICH_MACHINE_LEARNING_URL, 'http://127.0.0.1:3003');
   assert.is(env.IMMICH_LOG_LEVEL, 'log');
   assert.is(parseEnvFile(renderEnvFile(immichServerEnv({ ...server, vectorExtension: 'vchord' }), 't')).DB_VECTOR_EXTENSION, 'vectorchord');
+});
+
+test('IMMICH_TRUSTED_PROXIES is never empty: loopback only when nothing is set (Immich would trust the LAN)', () => {
+  const env = parseEnvFile(renderEnvFile(immichServerEnv(server), 'test'));
+  assert.is(env.IMMICH_TRUSTED_PROXIES, '127.0.0.0/8,::1/128');
+  assert.is(renderTrustedProxies([]), '127.0.0.0/8,::1/128');
+});
+
+test('IMMICH_TRUSTED_PROXIES: names become the CIDRs proxy-addr gives them, duplicates once, order kept', () => {
+  assert.is(renderTrustedProxies(['linklocal']), '127.0.0.0/8,::1/128,169.254.0.0/16,fe80::/10');
+  assert.is(renderTrustedProxies(['uniquelocal']), `127.0.0.0/8,::1/128,${PROXY_NAME_RANGES.uniquelocal.join(',')}`);
+  assert.is(renderTrustedProxies(['loopback', '203.0.113.7', '10.0.0.0/8', 'uniquelocal']), '127.0.0.0/8,::1/128,203.0.113.7,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7');
+  const env = parseEnvFile(renderEnvFile(immichServerEnv({ ...server, trustedProxies: ['linklocal', '2001:db8::/32'] }), 't'));
+  assert.is(env.IMMICH_TRUSTED_PROXIES, '127.0.0.0/8,::1/128,169.254.0.0/16,fe80::/10,2001:db8::/32');
+  for (const name of Object.keys(PROXY_NAME_RANGES)) assert.not.match(env.IMMICH_TRUSTED_PROXIES!, name);
 });
 
 test('ML environment: loopback, cache folder, no secret', () => {
