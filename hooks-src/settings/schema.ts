@@ -400,6 +400,12 @@ function duration() {
 /** Named groups express's proxy-addr (Immich's `trust proxy`) understands. */
 export const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'] as const;
 
+/**
+ * One `proxy.trusted-proxies` entry: a proxy-addr name (rendered as its CIDRs), or what Immich's
+ * IMMICH_TRUSTED_PROXIES validation accepts — validator's isIP, or isIPRange (a prefix of 1-3
+ * digits without a leading zero, at most 32 for IPv4 and 128 for IPv6); docs/upstream/
+ * immich-runtime.md §1.3. test/unit/settings/trusted-proxies.test.ts compares this with validator.
+ */
 function proxyEntryProblem(e: string): string | undefined {
   if ((PROXY_NAMES as readonly string[]).includes(e)) return undefined;
   const [addr, prefix, extra] = e.split('/');
@@ -408,7 +414,7 @@ function proxyEntryProblem(e: string): string | undefined {
   if (family === 0) return `has the entry ${showValue(e)}, which is not an IP address or CIDR`;
   if (prefix !== undefined) {
     const max = family === 4 ? 32 : 128;
-    if (!/^[0-9]{1,3}$/.test(prefix) || Number(prefix) > max) return `has the entry ${showValue(e)} with a prefix length outside 0–${max}`;
+    if (!/^(?:0|[1-9][0-9]{0,2})$/.test(prefix) || Number(prefix) > max) return `has the entry ${showValue(e)} with a prefix length outside 0–${max} (or with a leading zero)`;
   }
   return undefined;
 }
