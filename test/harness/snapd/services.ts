@@ -188,6 +188,7 @@ export class ServiceRunner {
   private readonly units = new Map<string, Unit>();
   private readonly order: string[];
   private readonly groups = new Set<number>();
+  private readonly groupOwner = new Map<number, Unit>();
   private readonly limit: { burst: number; intervalMs: number };
 
   constructor(private readonly opts: ServiceRunnerOptions) {
@@ -360,7 +361,7 @@ export class ServiceRunner {
     u.runs.delete(p);
     u.exits++;
     this.note(name, `Run finished, ${describe(ex)}`);
-    if (p.pgid) send(-p.pgid, 'SIGKILL');
+    await this.endGroup(u, p.pgid);
     if (ex.signal) return 128 + ((constants.signals as Record<string, number>)[ex.signal] ?? 0);
     return ex.code ?? 0;
   }
@@ -405,6 +406,7 @@ export class ServiceRunner {
     }
     u.state = 'activating';
     u.result = undefined;
+    for (const pid of this.leftovers(name)) this.note(name, `Found left-over process ${pid} (${comm(pid)}) in control group while starting unit. Ignoring.`);
     let p: Proc;
     try {
       p = this.spawnIn(u, u.app.command, {});
@@ -448,9 +450,9 @@ export class ServiceRunner {
     this.note(name, `Main process exited, ${describe(ex)}`);
     this.emit({ app: name, event: 'exit', pid: p.pid, code: ex.code, signal: ex.signal });
     if (u.stopping) return; // stop() finishes the job
-    // The service is over: remove what is left of its "cgroup". systemd does this for the default
-    // KillMode=control-group; with KillMode=process it would leave them running (deliberate deviation: no leaks).
-    if (u.pgid) send(-u.pgid, 'SIGKILL');
+    // The service is over: what is left of its "cgroup" is killed for KillMode=control-group (the
+    // default and every `-all` stop mode); KillMode=process leaves it running, as systemd does.
+    void this.endGroup(u, u.pgid);
     const result = classify(u.app, ex);
     u.result = result;
     if (shallRestart(u.app, result)) {
@@ -504,7 +506,10 @@ export class ServiceRunner {
       closeSync(fd);
     }
     const p: Proc = { pid: child.pid, pgid: child.pid, done: false, spawned: Promise.resolve(false), exited: Promise.resolve({ code: null, signal: null }) };
-    if (child.pid) this.groups.add(child.pid);
+    if (child.pid) {
+      this.groups.add(child.pid);
+      this.groupOwner.set(child.pid, u);
+    }
     let spawnedOk = false;
     p.spawned = new Promise((resolve) => {
       child.once('spawn', () => {
@@ -573,11 +578,38 @@ export class ServiceRunner {
       }
       await waitFor(() => p.done, 5000);
     }
-    if (pgid) {
+    if (pgid) await this.endGroup(u, pgid);
+  }
+
+  /**
+   * The rest of a stopped service's process group. KillMode=control-group (default and `-all`
+   * stop modes): SIGKILL and wait. KillMode=process (sigterm, sigint, ...): systemd leaves the
+   * processes running ("remains running after unit stopped"); so does the harness, and notes it
+   * in the app's log. They are still killed at teardown (stopAll), where systemd has no equivalent.
+   */
+  private async endGroup(u: Unit, pgid: number | undefined): Promise<void> {
+    if (!pgid) return;
+    if (u.app.killAll) {
       send(-pgid, 'SIGKILL');
       await waitFor(() => !groupAlive(pgid), 5000);
       this.groups.delete(pgid);
+      return;
     }
+    for (const m of groupMembers(pgid)) this.note(u.app.name, `Unit process ${m.pid} (${comm(m.pid)}) remains running after unit stopped.`);
+  }
+
+  /** Processes of earlier runs of the service still alive (KillMode=process leftovers). */
+  leftovers(name: string): number[] {
+    const u = this.unit(name, false);
+    return [...this.groups].filter((g) => g !== u.main?.pgid && this.groupOwner.get(g) === u).flatMap((g) => groupMembers(g).map((m) => m.pid));
+  }
+}
+
+function comm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '?';
   }
 }
 
