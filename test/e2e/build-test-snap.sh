@@ -6,7 +6,10 @@
 #                    openssl and their libraries the base lacks), extracted with dpkg -x
 #   pgvector         the host's /usr/lib/postgresql/15/lib/vector.so and extension files
 #   usr/bin/node     the host's node binary
-#   bin/e2e-standin-immich-{server,ml}  stand-ins for Immich's server and ML (answer their pings)
+#   usr/bin/python3  Debian's python3.11 (the real snap: Ubuntu's python3.12), for Immich ML
+#   usr/lib/immich, usr/lib/jellyfin-ffmpeg   the Immich doubles (test/doubles/build.mjs), where the
+#                    recipe installs Immich; the apps run the product's own bin/run-immich-*
+#   snap/local/runtime-fixes.sh   the recipe's changes to staged binaries, applied as snapcraft does
 # Three revisions, packed with the guest's own `snap pack` (chroot):
 #   immich-distribution_r1.snap  version V
 #   immich-distribution_r2.snap  version V+e2e2 (the refresh target)
@@ -24,7 +27,8 @@ BASE_STATUS="$IMG/base-rootfs/var/lib/dpkg/status"
 t0=$SECONDS
 
 # --- 1. Debian packages: what the base lacks, resolved by apt against the base's dpkg status.
-PKGS=(postgresql-15 postgresql-client-15 libpq5 haproxy redis-server redis-tools zstd openssl)
+PKGS=(postgresql-15 postgresql-client-15 libpq5 haproxy redis-server redis-tools zstd openssl gzip
+  python3-minimal python3.11-minimal libpython3.11-stdlib)
 # Installed by apt as dependencies but of no use inside the snap (maintainer scripts, perl
 # wrappers, cluster management of Debian's postgresql-common), and libLLVM/libz3, which only
 # Postgres' optional JIT (llvmjit.so, removed below) loads: not extracted.
@@ -98,8 +102,13 @@ if sed -n '/export function clusterState/,/^}/p' "$REPO_ROOT/hooks-src/postgres/
   echo "exists-as-daemon: fs.existsSync under asDaemon() checks the real uid (root without DAC override in a strict snap), so run-postgres never sees the 0700 _daemon_ cluster (test snap built with a stat-based existsSync)" >> "$OUT/workarounds.txt"
 fi
 (cd "$REPO_ROOT" && node test/e2e/snap/build-product.mjs "$STAGE" "${bp_flags[@]}")
-install -D -m 0755 "$E2E_DIR/snap/standin-immich-server.cjs" "$STAGE/bin/e2e-standin-immich-server"
-install -D -m 0755 "$E2E_DIR/snap/standin-immich-server.cjs" "$STAGE/bin/e2e-standin-immich-ml"
+# Immich's doubles where the recipe installs Immich (server, build data, ML, jellyfin-ffmpeg).
+(cd "$REPO_ROOT" && node test/doubles/build.mjs "$STAGE")
+# The recipe's changes to staged binaries (snap/snapcraft.yaml's postgresql and ML parts run the
+# same script): DT_RPATH on the Postgres client binaries, `python` for immich_ml's re-exec.
+"$REPO_ROOT/snap/local/runtime-fixes.sh" pg-client-rpath "$STAGE" x86_64-linux-gnu
+"$REPO_ROOT/snap/local/runtime-fixes.sh" python-alias "$STAGE"
+"$REPO_ROOT/snap/local/runtime-fixes.sh" check "$STAGE" x86_64-linux-gnu
 # What the snapcraft `lifecycle` part adds.
 install -D -m 0644 "$REPO_ROOT/snap/versions.json" "$STAGE/share/immich-distribution/versions.json"
 install -D -m 0644 "$REPO_ROOT/snap/snapshots.yaml" "$STAGE/meta/snapshots.yaml"

@@ -4,7 +4,7 @@
 #   2. golden image (cached by content hash)   5. results: PASS/FAIL/SKIP lines, then the closing
 #   3. the test snaps (3 revisions)               line `N passed, N failed, N skipped`
 # env: E2E_CACHE (default /var/cache/immich-distribution-e2e), E2E_ONLY (regex of scenario names),
-#      E2E_VM_TIMEOUT (hard limit for the test VM, default 1500 s), E2E_KEEP_RUNS (default 3).
+#      E2E_VM_TIMEOUT (hard limit for the test VM, default 3000 s), E2E_KEEP_RUNS (default 3).
 # Exit status: 0 only if the VM finished, at least one check passed and none failed.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -53,7 +53,7 @@ cp "$E2E_DIR"/scenarios/[0-9]*.sh "$W/share/scenarios/"
 # --- 4. The VM.
 t=$SECONDS
 vm_rc=0
-E2E_VM_TIMEOUT="${E2E_VM_TIMEOUT:-1500}" "$E2E_DIR/run-vm.sh" "$IMG" "$W" || vm_rc=$?
+E2E_VM_TIMEOUT="${E2E_VM_TIMEOUT:-3000}" E2E_STOP_AFTER_RC="${E2E_STOP_AFTER_RC:-30}" "$E2E_DIR/run-vm.sh" "$IMG" "$W" || vm_rc=$?
 T_VM=$((SECONDS - t))
 rm -f "$W/overlay.qcow2"
 

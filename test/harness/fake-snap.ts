@@ -1,12 +1,26 @@
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const buildSnapDir = join(repoRoot, 'build', 'snap');
+/** The Immich doubles (test/doubles), laid out as the recipe installs Immich under $SNAP. */
+export const doublesDir = join(repoRoot, 'build', 'doubles');
+
+let doublesBuilt = false;
+/** Builds the Immich doubles into build/doubles once per test process (about a second). */
+export function ensureDoubles(): string {
+  if (!doublesBuilt) {
+    execFileSync(process.execPath, [join(repoRoot, 'test/doubles/build.mjs'), doublesDir], { stdio: ['ignore', 'ignore', 'inherit'] });
+    doublesBuilt = true;
+  }
+  return doublesDir;
+}
 
 /** Host files linked into the fake $SNAP, following SPEC §2's paths contract. */
 export function hostLinks(pgMajors: number[] = [15]): Record<string, string> {
+  const doubles = ensureDoubles();
   const links: Record<string, string> = {
     'usr/sbin/haproxy': '/usr/sbin/haproxy',
     'usr/bin/redis-server': '/usr/bin/redis-server',
@@ -16,9 +30,12 @@ export function hostLinks(pgMajors: number[] = [15]): Record<string, string> {
     'usr/bin/openssl': '/usr/bin/openssl',
     'usr/bin/zstd': '/usr/bin/zstd',
     'usr/bin/python3': '/usr/bin/python3',
-    // Stand-ins for Immich itself (not built here), clearly named: test/harness/immich-standin.
-    'usr/lib/immich/server/dist/main.js': join(repoRoot, 'test/harness/immich-standin/server.cjs'),
-    'usr/lib/immich/machine-learning/immich_ml': join(repoRoot, 'test/harness/immich-standin/immich_ml'),
+    // Immich itself is not built here: its doubles (test/doubles) stand where the recipe installs
+    // the server, web/geodata/plugin build data, machine learning and jellyfin-ffmpeg.
+    'usr/lib/immich': join(doubles, 'usr/lib/immich'),
+    'usr/lib/jellyfin-ffmpeg': join(doubles, 'usr/lib/jellyfin-ffmpeg'),
+    'usr/bin/ffmpeg': '../lib/jellyfin-ffmpeg/ffmpeg',
+    'usr/bin/ffprobe': '../lib/jellyfin-ffmpeg/ffprobe',
   };
   for (const m of pgMajors) {
     links[`usr/lib/postgresql/${m}`] = `/usr/lib/postgresql/${m}`;
@@ -70,6 +87,12 @@ export function layoutRevision(opts: {
     if (existsSync(p)) continue;
     mkdirSync(dirname(p), { recursive: true });
     symlinkSync(target, p);
+  }
+  // The recipe's changes to staged binaries that apply to host links (snap/local/runtime-fixes.sh):
+  // `python` for Immich ML's re-exec. (pg-client-rpath cannot patch the host's own Postgres, which
+  // finds its libpq in the host's default library path.)
+  if (existsSync(join(snap, 'usr/bin/python3')) && !existsSync(join(snap, 'usr/bin/python'))) {
+    execFileSync('bash', [join(repoRoot, 'snap/local/runtime-fixes.sh'), 'python-alias', snap], { stdio: 'ignore' });
   }
   if (opts.createData !== false) {
     mkdirSync(data, { recursive: true, mode: 0o755 });

@@ -7,8 +7,10 @@
 set -uo pipefail
 
 SNAP_NAME=immich-distribution
-SNAPS=/host/snaps
-OUT=/host/out
+# In the VM the 9p share; the CI workflow (.github/workflows/snap.yml) sets its own directories.
+SNAPS="${E2E_SNAPS:-/host/snaps}"
+OUT="${E2E_OUT:-/host/out}"
+mkdir -p "$OUT"
 RESULTS=$OUT/results.txt
 TIMINGS=$OUT/timings.txt
 COMMON=/var/snap/$SNAP_NAME/common

@@ -36,11 +36,6 @@ const TOP_LEVEL_COPIED = [
 /** App keys that belong to snapcraft only (never in snap.yaml). */
 const APP_BUILD_ONLY_KEYS = new Set(['extensions', 'command-chain-build', 'adapter', 'source']);
 
-/** Stand-ins for the Immich server and ML service (see test/e2e/snap/standin-immich-server.cjs). */
-export const STANDIN_COMMANDS: Record<string, string> = {
-  'immich-server': 'bin/e2e-standin-immich-server',
-  'immich-machine-learning': 'bin/e2e-standin-immich-ml',
-};
 /** Apps the test snap leaves out (none at the moment: the configure hook starts every daemon). */
 export const LEFT_OUT_APPS: string[] = [];
 
@@ -79,8 +74,6 @@ export function snapYaml(snapcraft: Dict, opts: Options): Dict {
       if (APP_BUILD_ONLY_KEYS.has(k)) continue;
       app[k] = k === 'environment' ? expandEnv(v) : v;
     }
-    const standin = STANDIN_COMMANDS[name];
-    if (standin !== undefined) app.command = standin;
     // `after:` may only name apps that exist in the snap.
     if (Array.isArray(app.after)) app.after = (app.after as string[]).filter((a) => !LEFT_OUT_APPS.includes(a));
     apps[name] = app;
