@@ -45,10 +45,10 @@ else
   check_eq psql-select-1 1 "$(immich-distribution.psql -X -qAt -c 'select 1' 2>&1 < /dev/null)"
 fi
 
-# The stand-in Immich server answers on its port (the env file the install hook wrote).
+# The Immich server (the double, run by bin/run-immich-server) answers on its port.
 port="$(sed -n 's/^IMMICH_PORT=//p' /var/snap/$SNAP_NAME/x1/etc/immich-server.env)"
 wait_for 30 sh -c "[ \"\$(curl -s -m 3 http://127.0.0.1:${port:-3001}/api/server/ping)\" = '{\"res\":\"pong\"}' ]"
-check_eq standin-server-ping '{"res":"pong"}' "$(curl -s -m 3 "http://127.0.0.1:${port:-3001}/api/server/ping")"
+check_eq server-ping '{"res":"pong"}' "$(curl -s -m 3 "http://127.0.0.1:${port:-3001}/api/server/ping")"
 
 # Data for later scenarios (refresh, remove/restore): a row that must survive them.
 sql immich "create table if not exists e2e_marker (v text); insert into e2e_marker values ('from-x1')" > /dev/null 2>&1
