@@ -41,8 +41,8 @@ INSERT INTO asset_exif SELECT id, 'Apple', 'iPhone ' || (10 + (h % 6)), 'iPhone 
   '1/' || (60 + h % 2000), 40 + (h % 1000) / 100.0, -3 + (h % 700) / 100.0, 'City ' || (h % 500), 'State ' || (h % 40), 'Country ' || (h % 12),
   '', 4032, 3024, 1500000 + h % 3000000, 'Europe/Paris'
 FROM (SELECT id, abs(hashtext(id::text)) AS h FROM assets) s;
-CREATE TABLE smart_search (asset_id uuid PRIMARY KEY REFERENCES assets(id), embedding vector(512) NOT NULL);
-INSERT INTO smart_search SELECT id, (SELECT array_agg(random()::real - 0.5) FROM generate_series(1, 512) WHERE id IS NOT NULL)::vector FROM assets;
+CREATE TABLE embeddings (asset_id uuid PRIMARY KEY REFERENCES assets(id), embedding vector(512) NOT NULL);
+INSERT INTO embeddings SELECT id, (SELECT array_agg(random()::real - 0.5) FROM generate_series(1, 512) WHERE id IS NOT NULL)::vector FROM assets;
 CREATE TABLE asset_faces (id uuid PRIMARY KEY, asset_id uuid NOT NULL REFERENCES assets(id), person_id uuid, image_width int, image_height int,
   bounding_box_x1 int, bounding_box_y1 int, bounding_box_x2 int, bounding_box_y2 int, source_type text NOT NULL DEFAULT 'machine-learning');
 INSERT INTO asset_faces SELECT gen_random_uuid(), id, md5('person' || (abs(hashtext(id::text)) % 300))::uuid, 4032, 3024, 100, 200, 400, 600, 'machine-learning'

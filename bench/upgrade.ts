@@ -63,9 +63,9 @@ function fillSql(gb: number): string[] {
   out.push(
     `CREATE INDEX assets_owner_date ON assets (owner_id, file_created_at)`,
     `CREATE INDEX assets_path ON assets (original_path)`,
-    `CREATE TABLE smart_search (asset_id uuid PRIMARY KEY, embedding vector(512) NOT NULL)`,
-    `INSERT INTO smart_search SELECT md5(i::text)::uuid, (SELECT array_agg(sin(i * j)::real) FROM generate_series(1, 512) j)::vector FROM generate_series(1, 20000) i`,
-    `CREATE INDEX clip_index ON smart_search USING hnsw (embedding vector_cosine_ops)`,
+    `CREATE TABLE embeddings (asset_id uuid PRIMARY KEY, embedding vector(512) NOT NULL)`,
+    `INSERT INTO embeddings SELECT md5(i::text)::uuid, (SELECT array_agg(sin(i * j)::real) FROM generate_series(1, 512) j)::vector FROM generate_series(1, 20000) i`,
+    `CREATE INDEX embeddings_hnsw ON embeddings USING hnsw (embedding vector_cosine_ops)`,
   );
   return out;
 }

@@ -241,7 +241,7 @@ test('a second run is a no-op: the certificate is not due', async ({ snapd, path
 function slowDownload(root: string, bytes: number, onFirstByte: () => void): Promise<{ status: number; received: number }> {
   return new Promise((resolve, reject) => {
     const req = httpsGet(
-      { host: '127.0.0.1', port: HTTPS, servername: DOMAIN, ca: root, path: `/api/standin/download?bytes=${bytes}`, headers: { host: DOMAIN }, agent: false },
+      { host: '127.0.0.1', port: HTTPS, servername: DOMAIN, ca: root, path: `/api/double/download?bytes=${bytes}`, headers: { host: DOMAIN }, agent: false },
       (res) => {
         let received = 0;
         let first = true;

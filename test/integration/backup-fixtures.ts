@@ -13,6 +13,8 @@ import { snapPaths, type SnapPaths } from '../../hooks-src/snap/paths.js';
 import type { SnapEnv } from '../../hooks-src/snap/env.js';
 import { buildSnapDir, repoRoot, snapEnvFor } from '../harness/fake-snap.js';
 import { pathToFileURL } from 'node:url';
+import { DOUBLE_OWNED_TABLES } from '../doubles/immich-server/migrations.js';
+import { sqlList } from './refresh-fixtures.js';
 
 export interface Env {
   snapd: FakeSnapd;
@@ -70,7 +72,11 @@ export async function query<T = Record<string, unknown>>(e: Pick<Env, 'paths'>, 
   }
 }
 
-/** An Immich-like schema owned by `immich`: thousands of rows, a 512-d vector column with an HNSW index. */
+/**
+ * An Immich-like schema owned by `immich`: thousands of rows, a 512-d vector column with an HNSW
+ * index. Its names (users, assets, embeddings) stay clear of the tables the Immich double creates
+ * itself when it starts (DOUBLE_OWNED_TABLES, smart_search).
+ */
 export const POPULATE_SQL = `
 SET ROLE immich;
 CREATE TABLE users (id uuid PRIMARY KEY, email text UNIQUE NOT NULL, name text, created_at timestamptz NOT NULL);
@@ -83,9 +89,9 @@ CREATE TABLE exif (asset_id uuid PRIMARY KEY REFERENCES assets(id) ON DELETE CAS
   latitude double precision, longitude double precision, description text);
 INSERT INTO exif SELECT md5('a'||i)::uuid, 'Make' || (i % 13), 'Model ' || (i % 29), (i % 180) - 90 + 0.123, (i % 360) - 180 + 0.456,
   repeat('é✓', i % 5) FROM generate_series(1,3000) i;
-CREATE TABLE smart_search (asset_id uuid PRIMARY KEY REFERENCES assets(id) ON DELETE CASCADE, embedding vector(512) NOT NULL);
-INSERT INTO smart_search SELECT md5('a'||i)::uuid, (SELECT array_agg(sin(i * j)::real) FROM generate_series(1,512) j)::vector FROM generate_series(1,1500) i;
-CREATE INDEX clip_index ON smart_search USING hnsw (embedding vector_cosine_ops);
+CREATE TABLE embeddings (asset_id uuid PRIMARY KEY REFERENCES assets(id) ON DELETE CASCADE, embedding vector(512) NOT NULL);
+INSERT INTO embeddings SELECT md5('a'||i)::uuid, (SELECT array_agg(sin(i * j)::real) FROM generate_series(1,512) j)::vector FROM generate_series(1,1500) i;
+CREATE INDEX embeddings_hnsw ON embeddings USING hnsw (embedding vector_cosine_ops);
 CREATE TABLE tags (id serial PRIMARY KEY, value text UNIQUE NOT NULL);
 INSERT INTO tags (value) SELECT 'tag-' || i FROM generate_series(1,2000) i;
 RESET ROLE;
@@ -93,7 +99,7 @@ RESET ROLE;
 
 /** Changes every table and adds one, so that a restore has something to undo. */
 export const WIPE_SQL = `
-DELETE FROM smart_search WHERE asset_id IN (SELECT asset_id FROM smart_search LIMIT 300);
+DELETE FROM embeddings WHERE asset_id IN (SELECT asset_id FROM embeddings LIMIT 300);
 UPDATE exif SET make = 'Changed' WHERE latitude > 0;
 DELETE FROM assets WHERE type = 'VIDEO';
 DROP TABLE tags;
@@ -102,13 +108,14 @@ CREATE TABLE junk (x int); INSERT INTO junk SELECT generate_series(1,10);
 
 /** Per-table row count and md5 over every row's text form, ordered; plus the schema's tables. */
 export async function tableChecksums(e: Pick<Env, 'paths'>, db = 'immich'): Promise<Record<string, string>> {
-  const tables = await query<{ t: string }>(e, "SELECT c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY 1", db);
+  const mine = sqlList(DOUBLE_OWNED_TABLES); // the Immich double's own tables: rewritten at every start
+  const tables = await query<{ t: string }>(e, `SELECT c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname <> ALL (${mine}) ORDER BY 1`, db);
   const out: Record<string, string> = {};
   for (const { t } of tables) {
     const [r] = await query<{ n: number; h: string }>(e, `SELECT count(*)::int AS n, md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) AS h FROM public."${t}" x`, db);
     out[t] = `${r!.n}:${r!.h}`;
   }
-  const idx = await query<{ i: string }>(e, "SELECT indexname AS i FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1", db);
+  const idx = await query<{ i: string }>(e, `SELECT indexname AS i FROM pg_indexes WHERE schemaname = 'public' AND tablename <> ALL (${mine}) ORDER BY 1`, db);
   out['(indexes)'] = idx.map((r) => r.i).join(',');
   return out;
 }
@@ -162,10 +169,16 @@ export function listFiles(root: string, folders: string[]): string[] {
 
 export const ORIGINALS = ['library', 'upload', 'profile'];
 
-/** path → sha256 of every file under the original folders (the round-trip proof for media). */
+/**
+ * path → sha256 of every file under the original folders (the round-trip proof for media), but
+ * Immich's `.immich` markers, whose content (a time stamp) Immich rewrites at every start.
+ */
 export function fileHashes(root: string, folders = ORIGINALS): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const f of listFiles(root, folders)) out[f] = createHash('sha256').update(readFileSync(join(root, f))).digest('hex');
+  for (const f of listFiles(root, folders)) {
+    if (f.endsWith('/.immich')) continue;
+    out[f] = createHash('sha256').update(readFileSync(join(root, f))).digest('hex');
+  }
   return out;
 }
 

@@ -51,7 +51,7 @@ test('a database-only backup: verified custom-format dump, manifest without secr
   assert.is(createHash('sha256').update(readFileSync(dump)).digest('hex'), m.database.sha256);
   // The archive is a real pg_dump custom archive.
   const list = execFileSync('sh', ['-c', `zstd -dc '${dump}' | pg_restore --list`], { encoding: 'utf8' });
-  assert.match(list, /TABLE DATA public smart_search/);
+  assert.match(list, /TABLE DATA public embeddings/);
   // Root only: 0700 directories, 0600 files.
   assert.is(statSync(out.path).mode & 0o777, 0o700);
   for (const [p, mode, isDir] of walkModes(out.path)) assert.is(mode, isDir ? 0o700 : 0o600, p);

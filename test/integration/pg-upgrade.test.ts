@@ -125,7 +125,7 @@ Real('pg_upgrade (copy mode) 13 -> 15: every row, every table checksum equal; ve
     assert.equal(after, before);
     const stats = await withConnection(s, 'immich', async (db) => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stats WHERE schemaname = 'public'`)).rows[0]!.n);
     assert.ok(stats > 10, `pg_stats rows: ${stats}`);
-    const near = await withConnection(s, 'immich', async (db) => (await db.query(`SET enable_seqscan = off; SELECT asset_id FROM smart_search ORDER BY embedding <=> (SELECT embedding FROM smart_search LIMIT 1) LIMIT 3`)));
+    const near = await withConnection(s, 'immich', async (db) => (await db.query(`SET enable_seqscan = off; SELECT asset_id FROM embeddings ORDER BY embedding <=> (SELECT embedding FROM embeddings LIMIT 1) LIMIT 3`)));
     assert.ok(near);
     const enc = await withConnection(s, 'postgres', async (db) => (await db.query<{ e: string; c: string; k: string }>(`SELECT pg_encoding_to_char(encoding) AS e, datcollate AS c, current_setting('data_checksums') AS k FROM pg_database WHERE datname = 'immich'`)).rows[0]);
     assert.equal(enc, { e: 'UTF8', c: 'C.UTF-8', k: 'on' });
@@ -207,8 +207,8 @@ async function assertHealthy18(e: Env): Promise<void> {
   assert.is(await serverMajor(e), 18);
   const [st] = await query<{ n: number }>(e, `SELECT count(*)::int AS n FROM pg_stats WHERE schemaname = 'public'`);
   assert.ok(st!.n > 10, `pg_stats rows after the upgrade: ${st!.n}`);
-  const plan = (await query<{ 'QUERY PLAN': string }>(e, `EXPLAIN SELECT asset_id FROM smart_search ORDER BY embedding <=> (SELECT embedding FROM smart_search LIMIT 1) LIMIT 3`)).map((r) => r['QUERY PLAN']).join('\n');
-  assert.match(plan, /clip_index/);
+  const plan = (await query<{ 'QUERY PLAN': string }>(e, `EXPLAIN SELECT asset_id FROM embeddings ORDER BY embedding <=> (SELECT embedding FROM embeddings LIMIT 1) LIMIT 3`)).map((r) => r['QUERY PLAN']).join('\n');
+  assert.match(plan, /embeddings_hnsw/);
   const [k] = await query<{ k: string }>(e, `SELECT current_setting('data_checksums') AS k`, 'postgres');
   assert.is(k!.k, 'on');
   const stale = await query<{ name: string }>(e, `SELECT name FROM pg_available_extensions WHERE installed_version IS NOT NULL AND installed_version <> default_version`);

@@ -10,6 +10,7 @@ import pg from 'pg';
 import { FakeSnapd, type FakeSnapdOptions } from '../harness/fake-snapd.js';
 import { buildSnapDir, repoRoot, snapEnvFor } from '../harness/fake-snap.js';
 import { snapPaths, type SnapPaths } from '../../hooks-src/snap/paths.js';
+import { DOUBLE_OWNED_TABLES } from '../doubles/immich-server/migrations.js';
 import type { SnapEnv } from '../../hooks-src/snap/env.js';
 
 export interface Env {
@@ -99,23 +100,32 @@ INSERT INTO assets SELECT md5('a'||i)::uuid, md5('u'||(1 + i % 5))::uuid, '/data
   timestamptz '2020-01-01' + i * interval '1 hour', i % 7 = 0, CASE WHEN i % 10 = 0 THEN 'VIDEO' ELSE 'IMAGE' END,
   jsonb_build_object('make', 'Make' || (i % 13), 'lat', (i % 180) - 90 + 0.123, 'desc', repeat('é✓', i % 5)) FROM generate_series(1,${rows}) i;
 CREATE INDEX assets_owner ON assets (owner_id, file_created_at);
-CREATE TABLE smart_search (asset_id uuid PRIMARY KEY REFERENCES assets(id) ON DELETE CASCADE, embedding vector(512) NOT NULL);
-INSERT INTO smart_search SELECT md5('a'||i)::uuid, (SELECT array_agg(sin(i * j)::real) FROM generate_series(1,512) j)::vector FROM generate_series(1,${Math.min(rows, 1500)}) i;
-CREATE INDEX clip_index ON smart_search USING hnsw (embedding vector_cosine_ops);
+CREATE TABLE embeddings (asset_id uuid PRIMARY KEY REFERENCES assets(id) ON DELETE CASCADE, embedding vector(512) NOT NULL);
+INSERT INTO embeddings SELECT md5('a'||i)::uuid, (SELECT array_agg(sin(i * j)::real) FROM generate_series(1,512) j)::vector FROM generate_series(1,${Math.min(rows, 1500)}) i;
+CREATE INDEX embeddings_hnsw ON embeddings USING hnsw (embedding vector_cosine_ops);
 CREATE TABLE tags (id serial PRIMARY KEY, value text UNIQUE NOT NULL);
 INSERT INTO tags (value) SELECT 'tag-' || i FROM generate_series(1,2000) i;
 RESET ROLE;
 `;
 }
 
-/** Row count and an order-independent checksum of every user table in `public`, through any connection. */
+/**
+ * Row count and an order-independent checksum of every user table in `public` (but the Immich
+ * double's own, which it writes at every start: DOUBLE_OWNED_TABLES), through any connection.
+ */
 export async function checksumsVia(run: (sql: string) => Promise<Array<Record<string, unknown>>>): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const { t } of await run(`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)) {
+  for (const { t } of await run(`SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' AND tablename <> ALL (${sqlList(DOUBLE_OWNED_TABLES)}) ORDER BY 1`)) {
     const [r] = await run(`SELECT count(*)::text AS n, coalesce(md5(string_agg(md5(x::text), '' ORDER BY md5(x::text))), '-') AS h FROM "${String(t)}" x`);
     out[String(t)] = `${String(r!.n)} rows ${String(r!.h)}`;
   }
   return out;
+}
+
+/** `ARRAY['a','b']` for names that are plain identifiers. */
+export function sqlList(names: readonly string[]): string {
+  if (!names.every((n) => /^[a-z_]+$/.test(n))) throw new Error(`not plain names: ${names.join(',')}`);
+  return `ARRAY[${names.map((n) => `'${n}'`).join(',')}]::name[]`;
 }
 
 /** checksumsVia the snap's Postgres service. */

@@ -123,13 +123,13 @@ Pending.after(() => destroy(pend));
 Pending('runs the pending migrations in order, logs and records each', async () => {
   const e = pend!;
   const sums = await tableChecksums(e);
-  const [idx] = await query<{ f: string }>(e, `SELECT pg_relation_filenode('clip_index')::text AS f`);
+  const [idx] = await query<{ f: string }>(e, `SELECT pg_relation_filenode('embeddings_hnsw')::text AS f`);
   await refresh(e);
   await waitForPostgres(e);
   assert.equal(ledgerIds(e), ['update-extensions', 'safety-dump-immich-3.0.2-to-3.1.0', 'record-state']);
   const [v] = await query<{ v: string }>(e, `SELECT extversion AS v FROM pg_extension WHERE extname = 'vector'`);
   assert.is(v!.v, '0.8.0');
-  const [idx2] = await query<{ f: string }>(e, `SELECT pg_relation_filenode('clip_index')::text AS f`);
+  const [idx2] = await query<{ f: string }>(e, `SELECT pg_relation_filenode('embeddings_hnsw')::text AS f`);
   assert.is.not(idx2!.f, idx!.f, 'the HNSW index was rebuilt after the vector minor changed');
   assert.equal(state(e).vectorExtension, { name: 'vector', version: v!.v });
   assert.is(state(e).immichVersion, IMMICH_VERSION);

@@ -64,7 +64,7 @@ test.before(async () => {
   backupDir = out.path;
   saved = await current();
   assert.ok(Object.keys(saved.media).length >= 2000);
-  assert.ok(saved.db.smart_search!.startsWith('1500:'));
+  assert.ok(saved.db.embeddings!.startsWith('1500:'));
   await diverge();
 });
 
@@ -247,7 +247,7 @@ test('round trip: restore brings back identical per-table checksums (vector colu
   // Thumbnails are not in the backup and stay as they were.
   assert.ok(existsSync(join(e!.media, 'thumbs/.immich')));
   // The vector index works on the restored table.
-  const near = await query<{ n: number }>(e!, "SELECT count(*)::int AS n FROM (SELECT asset_id FROM smart_search ORDER BY embedding <=> (SELECT embedding FROM smart_search LIMIT 1) LIMIT 5) s");
+  const near = await query<{ n: number }>(e!, "SELECT count(*)::int AS n FROM (SELECT asset_id FROM embeddings ORDER BY embedding <=> (SELECT embedding FROM embeddings LIMIT 1) LIMIT 5) s");
   assert.is(near[0]!.n, 5);
   await assertUsable();
   await assertNoLeftovers();

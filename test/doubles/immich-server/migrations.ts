@@ -8,6 +8,13 @@ import type { Database } from './database.js';
 import type { VectorExtension } from './env.js';
 import { Logger } from './log.js';
 
+/**
+ * Tables only the double creates (Immich's own state: users, sessions, assets, plugins, system
+ * metadata). Tests that compare their fixture data before and after a refresh, backup or restore
+ * leave these out: Immich writes them at every start. (`smart_search` is shared with the fixtures.)
+ */
+export const DOUBLE_OWNED_TABLES: readonly string[] = ['system_metadata', 'user', 'session', 'asset', 'face_search', 'plugin'];
+
 const SCHEMA = [
   'CREATE EXTENSION IF NOT EXISTS "uuid-ossp"',
   'CREATE EXTENSION IF NOT EXISTS unaccent',
