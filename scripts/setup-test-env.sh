@@ -42,6 +42,9 @@ packages=(
   chromium # headless browser: test/integration/starting-page.test.ts
   xfsprogs # a reflink XFS on a loop device: pg_upgrade --clone in test/integration/pg-upgrade.test.ts
   patchelf # snap/local/runtime-fixes.sh (the recipe's DT_RPATH on Postgres client binaries), tested as-is
+  # the e2e tier's VM (test/e2e/run.sh installs them too when run on its own); installed here so
+  # that no apt runs while npm test prepares the VM image in the background
+  qemu-system-x86 qemu-utils debootstrap e2fsprogs squashfs-tools busybox-static curl
 )
 missing=()
 # One dpkg-query for all; a package that is unknown or not fully installed counts as missing.

@@ -14,6 +14,11 @@ exec 3>&1 1>&2
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 IMG="$(image_dir)"
+mkdir -p "$E2E_CACHE"
+# One builder at a time per image (npm test prepares the image in the background while the other
+# tiers run; run.sh then waits here and finds it complete).
+exec 9> "$IMG.lock"
+flock 9
 if [ -f "$IMG/golden.qcow2" ] && [ -f "$IMG/COMPLETE" ]; then
   log "golden image cached: $IMG"
   echo "$IMG" >&3

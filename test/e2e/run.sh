@@ -6,6 +6,9 @@
 # env: E2E_CACHE (default /var/cache/immich-distribution-e2e), E2E_ONLY (regex of scenario names),
 #      E2E_VM_TIMEOUT (hard limit for the test VM, default 3000 s), E2E_KEEP_RUNS (default 3).
 # Exit status: 0 only if the VM finished, at least one check passed and none failed.
+# `run.sh --prepare` does only steps 1 and 2 (host tools, golden image) and exits: npm test starts
+# it in the background at the beginning, so a fresh machine downloads and builds the image while
+# the other tiers run.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 T0=$SECONDS
@@ -34,6 +37,11 @@ IMG="$("$E2E_DIR/build-image.sh")"
 # The builder's one result: an image dir with a golden image. Anything else is a builder bug.
 [ -d "$IMG" ] && [ -f "$IMG/golden.qcow2" ] || die "build-image.sh printed '$(head -c 200 <<<"$IMG")', not an image dir with golden.qcow2"
 T_IMAGE=$((SECONDS - t))
+
+if [ "${1:-}" = --prepare ]; then
+  log "prepared in $T_IMAGE s: $IMG"
+  exit 0
+fi
 
 # --- 3. Work dir and test snaps.
 W="$E2E_CACHE/runs/$(date +%Y%m%d-%H%M%S)"

@@ -232,7 +232,7 @@ test('once the Immich server answers, the page moves on to the application by it
   const t0 = Date.now();
   await ctx.snapd.services.start('immich-server');
   const url = `http://127.0.0.1:${HTTP}/`;
-  await waitFor('the application in place of the starting page', async () => (await text(ctx, 'document.body.innerText')).includes('Immich stand-in'), MOVE_ON_WITHIN_MS);
+  await waitFor('the application in place of the starting page', async () => (await text(ctx, 'document.body.innerText')).includes('immich-distribution test double'), MOVE_ON_WITHIN_MS);
   const took = Date.now() - t0;
   assert.is(await text(ctx, 'location.href'), url, 'same address: the page reloaded itself');
   assert.is(await text(ctx, 'document.title'), 'Immich');

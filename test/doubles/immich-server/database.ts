@@ -32,42 +32,19 @@ type VectorIndex = 'clip_index' | 'face_index';
 const VECTOR_INDEX_TABLES: Record<VectorIndex, string> = { clip_index: 'smart_search', face_index: 'face_search' };
 const VECTORCHORD_LIST_SLACK_FACTOR = 1.2;
 
+/**
+ * The first line of each of Immich's start-up messages (what a user, and a test, recognises them
+ * by); Immich adds a paragraph of advice to each, which the double leaves out.
+ */
 const messages = {
-  notInstalled: (name: string) =>
-    `The ${name} extension is not available in this Postgres instance.
-    If using a container image, ensure the image has the extension installed.`,
-  nightlyVersion: (name: string, extension: string) => `
-    The ${name} extension version is 0.0.0, which means it is a nightly release.
-
-    Please run 'DROP EXTENSION IF EXISTS ${extension}' and switch to a release version.
-    See https://immich.app/docs/guides/database-queries for how to query the database.`,
-  outOfRange: (name: string, version: string, range: string) =>
-    `The ${name} extension version is ${version}, but Immich only supports ${range}.
-    Please change ${name} to a compatible version in the Postgres instance.`,
-  createFailed: (name: string, extension: string) =>
-    `Failed to activate ${name} extension.
-    Please ensure the Postgres instance has ${name} installed.
-
-    If the Postgres instance already has ${name} installed, Immich may not have the necessary permissions to activate it.
-    In this case, please run 'CREATE EXTENSION IF NOT EXISTS ${extension} CASCADE' manually as a superuser.
-    See https://immich.app/docs/guides/database-queries for how to query the database.`,
-  updateFailed: (name: string, extension: string, availableVersion: string) =>
-    `The ${name} extension can be updated to ${availableVersion}.
-    Immich attempted to update the extension, but failed to do so.
-    This may be because Immich does not have the necessary permissions to update the extension.
-
-    Please run 'ALTER EXTENSION ${extension} UPDATE' manually as a superuser.
-    See https://immich.app/docs/guides/database-queries for how to query the database.`,
-  dropFailed: (name: string, extension: string) =>
-    `The ${name} extension is no longer needed, but could not be dropped.
-    This may be because Immich does not have the necessary permissions to drop the extension.
-
-    Please run 'DROP EXTENSION ${extension} CASCADE;' manually as a superuser.
-    See https://immich.app/docs/guides/database-queries for how to query the database.`,
+  notInstalled: (name: string) => `The ${name} extension is not available in this Postgres instance.`,
+  nightlyVersion: (name: string, _extension: string) => `The ${name} extension version is 0.0.0, which means it is a nightly release.`,
+  outOfRange: (name: string, version: string, range: string) => `The ${name} extension version is ${version}, but Immich only supports ${range}.`,
+  createFailed: (name: string, _extension: string) => `Failed to activate ${name} extension.`,
+  updateFailed: (name: string, _extension: string, availableVersion: string) => `The ${name} extension can be updated to ${availableVersion}.`,
+  dropFailed: (name: string, _extension: string) => `The ${name} extension is no longer needed, but could not be dropped.`,
   invalidDowngrade: (name: string, installedVersion: string, availableVersion: string) =>
-    `The database currently has ${name} ${installedVersion} activated, but the Postgres instance only has ${availableVersion} available.
-    This most likely means the extension was downgraded.
-    If ${name} ${installedVersion} is compatible with Immich, please ensure the Postgres instance has this available.`,
+    `The database currently has ${name} ${installedVersion} activated, but the Postgres instance only has ${availableVersion} available.`,
 };
 
 /** The connection pool (postgres.js in Immich): a socket directory in `host` works the same way in `pg`. */
@@ -215,9 +192,7 @@ export async function databaseBootstrap(db: Database, config: ImmichConfig, stat
     try {
       await reindexVectorsIfNeeded(db, extension, ['clip_index', 'face_index']);
     } catch (error) {
-      log.warn(
-        'Could not run vector reindexing checks. If the extension was updated, please restart the Postgres instance. If you are upgrading directly from a version below 1.107.2, please upgrade to 1.107.2 first.',
-      );
+      log.warn('Could not run vector reindexing checks.');
       throw error;
     }
 

@@ -12,9 +12,8 @@ import { resolve, sep } from 'node:path';
 import proxyaddr from 'proxy-addr';
 import { downloadOriginal, uploadAsset } from './assets.js';
 import { adminSignUp, authenticate, login } from './auth.js';
-import { type BackupContext, handleBackupDatabase, listBackups } from './backup.js';
+import { type BackupContext, listBackups, restoreDatabase, runBackupJob } from './backup.js';
 import { HttpError, readJson, sendError, sendJson, stringField } from './http-util.js';
-import { restoreDatabaseBackup } from './restore.js';
 
 export interface AppContext extends BackupContext {
   indexHtml: string;
@@ -73,7 +72,7 @@ async function route(ctx: AppContext, trust: (addr: string, i: number) => boolea
     await authenticate(db, req, { admin: true });
     const name = stringField(await readJson(req), 'name');
     if (!name || !MANUAL_JOBS.includes(name)) throw new HttpError(400, [`name must be one of the following values: ${MANUAL_JOBS.join(', ')}`]);
-    if (name === 'backup-database') void handleBackupDatabase(ctx);
+    if (name === 'backup-database') void runBackupJob(ctx);
     res.writeHead(204).end();
     return;
   }
@@ -89,7 +88,7 @@ async function route(ctx: AppContext, trust: (addr: string, i: number) => boolea
     if (action !== 'restore_database') throw new HttpError(400, `test double: only action restore_database is implemented (got ${String(action)})`);
     if (!filename) throw new HttpError(400, 'restoreBackupFilename is required');
     try {
-      await restoreDatabaseBackup(ctx, filename);
+      await restoreDatabase(ctx, filename);
       ctx.state.lastRestore = { ok: true, file: filename, finishedAt: new Date().toISOString() };
       return sendJson(res, 200, { ok: true });
     } catch (error) {

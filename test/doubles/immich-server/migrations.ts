@@ -9,11 +9,11 @@ import type { VectorExtension } from './env.js';
 import { Logger } from './log.js';
 
 /**
- * Tables only the double creates (Immich's own state: users, sessions, assets, plugins, system
- * metadata). Tests that compare their fixture data before and after a refresh, backup or restore
- * leave these out: Immich writes them at every start. (`smart_search` is shared with the fixtures.)
+ * The tables the double creates (Immich's own state: users, sessions, assets, embeddings, plugins,
+ * system metadata). Tests that compare their fixture data before and after a refresh, backup or
+ * restore leave these out: Immich writes them at every start. The fixtures use other names.
  */
-export const DOUBLE_OWNED_TABLES: readonly string[] = ['system_metadata', 'user', 'session', 'asset', 'face_search', 'plugin'];
+export const DOUBLE_OWNED_TABLES: readonly string[] = ['system_metadata', 'user', 'session', 'asset', 'smart_search', 'face_search', 'plugin'];
 
 const SCHEMA = [
   'CREATE EXTENSION IF NOT EXISTS "uuid-ossp"',
