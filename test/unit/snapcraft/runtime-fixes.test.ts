@@ -8,7 +8,7 @@
 // in a private mount namespace (as it is absent from core24): without the fix pg_dump cannot even
 // start; with it, it runs.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -18,15 +18,18 @@ import { repoRoot } from '../../harness/fake-snap.js';
 const FIXES = join(repoRoot, 'snap/local/runtime-fixes.sh');
 const TRIPLET = process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
 const HOST_LIBPQ = realpathSync(`/usr/lib/${TRIPLET}/libpq.so.5`);
-const HOST_PG_DUMP = '/usr/lib/postgresql/15/bin/pg_dump';
+/** The newest Postgres client of this machine (Debian 12 here: 15; Ubuntu runners: 16 or newer). */
+const HOST_MAJOR = readdirSync('/usr/lib/postgresql').filter((m) => existsSync(`/usr/lib/postgresql/${m}/bin/pg_dump`)).sort((a, b) => Number(b) - Number(a))[0];
+if (HOST_MAJOR === undefined) throw new Error('no /usr/lib/postgresql/<major>/bin/pg_dump on this machine (scripts/setup-test-env.sh installs it)');
+const HOST_PG_DUMP = `/usr/lib/postgresql/${HOST_MAJOR}/bin/pg_dump`;
 
 /** A stand-in $SNAP with pg_dump and libpq staged the Debian way, and python3. */
 function stage(): string {
   const root = mkdtempSync(join(tmpdir(), 'runtime-fixes-'));
-  mkdirSync(join(root, 'usr/lib/postgresql/15/bin'), { recursive: true });
+  mkdirSync(join(root, `usr/lib/postgresql/${HOST_MAJOR}/bin`), { recursive: true });
   mkdirSync(join(root, `usr/lib/${TRIPLET}`), { recursive: true });
   mkdirSync(join(root, 'usr/bin'), { recursive: true });
-  copyFileSync(HOST_PG_DUMP, join(root, 'usr/lib/postgresql/15/bin/pg_dump'));
+  copyFileSync(HOST_PG_DUMP, join(root, `usr/lib/postgresql/${HOST_MAJOR}/bin/pg_dump`));
   copyFileSync(HOST_LIBPQ, join(root, `usr/lib/${TRIPLET}/libpq.so.5`));
   symlinkSync('/usr/bin/python3', join(root, 'usr/bin/python3'));
   return root;
@@ -34,7 +37,7 @@ function stage(): string {
 
 /** Runs pg_dump as Immich spawns it (env = {PATH, PGPASSWORD}) with the host's libpq hidden. */
 function pgDumpWithoutHostLibpq(root: string): { status: number | null; stderr: string } {
-  const pgDump = join(root, 'usr/lib/postgresql/15/bin/pg_dump');
+  const pgDump = join(root, `usr/lib/postgresql/${HOST_MAJOR}/bin/pg_dump`);
   const r = spawnSync(
     'unshare',
     ['--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind /dev/null "$1" && exec env -i PATH=/usr/bin:/bin PGPASSWORD=x "$2" --version', 'sh', HOST_LIBPQ, pgDump],
@@ -53,10 +56,10 @@ test('pg-client-rpath: pg_dump runs with Immich\'s stripped environment only aft
     execFileSync('bash', [FIXES, 'pg-client-rpath', root, TRIPLET], { stdio: 'pipe' });
     const after = pgDumpWithoutHostLibpq(root);
     assert.is(after.status, 0, after.stderr);
-    const rpath = execFileSync('patchelf', ['--print-rpath', join(root, 'usr/lib/postgresql/15/bin/pg_dump')], { encoding: 'utf8' }).trim();
+    const rpath = execFileSync('patchelf', ['--print-rpath', join(root, `usr/lib/postgresql/${HOST_MAJOR}/bin/pg_dump`)], { encoding: 'utf8' }).trim();
     assert.is(rpath, `$ORIGIN/../../../${TRIPLET}:$ORIGIN/../../../../../lib/${TRIPLET}`);
     // DT_RPATH (searched for libpq's own dependencies too), not DT_RUNPATH.
-    const dyn = execFileSync('readelf', ['-d', join(root, 'usr/lib/postgresql/15/bin/pg_dump')], { encoding: 'utf8' });
+    const dyn = execFileSync('readelf', ['-d', join(root, `usr/lib/postgresql/${HOST_MAJOR}/bin/pg_dump`)], { encoding: 'utf8' });
     assert.match(dyn, '(RPATH)');
     assert.not.match(dyn, '(RUNPATH)');
   } finally {
