@@ -476,7 +476,10 @@ export class FakeSnapd {
     const id = this.snapshots.length + 1;
     const path = join(this.root, 'var/lib/snapd/snapshots', `${id}_${this.instance}_${this.version}_${this.layout.revision}`);
     const excludes = this.snapshotExcludes();
-    const keep = (src: string) => !excludes.some((e) => src === e || src.startsWith(`${e}/`));
+    // A pattern excludes the paths it matches and everything below them; `*` matches within one
+    // path component (snapd passes the patterns to tar as wildcards; `*` is the only one allowed).
+    const res = excludes.map((e) => new RegExp(`^${e.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}(?:/|$)`));
+    const keep = (src: string) => !res.some((re) => re.test(src));
     mkdirSync(path, { recursive: true });
     cpSync(this.layout.data, join(path, this.layout.revision), { recursive: true, filter: keep, verbatimSymlinks: true });
     cpSync(this.layout.common, join(path, 'common'), { recursive: true, filter: keep, verbatimSymlinks: true });

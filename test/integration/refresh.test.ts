@@ -4,11 +4,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SnapdChangeError } from '../harness/fake-snapd.js';
 import { type Env, controlState, destroy, exists, installed, populateSql, query, readJson, tableChecksums, waitForPostgres } from './refresh-fixtures.js';
 import { IMMICH_VERSION } from '../../hooks-src/state/state.js';
+import { waitFor as waitForShared } from '../harness/wait.js';
 
 const STATE = (e: Env) => e.paths.stateFile;
 
@@ -277,9 +278,17 @@ Remove('a cleanly stopped cluster is reported consistent and is in the snapshot'
   const e = await installed('remove-clean-');
   try {
     await query(e, populateSql(300));
+    // A user's thumbnails (regenerable, left out) beside Immich's folder marker (kept: without it
+    // Immich refuses to start after `snap restore`).
+    const thumbs = join(e.paths.defaultMedia, 'thumbs');
+    await waitForShared('the Immich double wrote its markers', () => exists(join(thumbs, '.immich')));
+    mkdirSync(join(thumbs, '0f8fad5b-d9cb-469f-a165-70867728950e/0f'), { recursive: true });
+    writeFileSync(join(thumbs, '0f8fad5b-d9cb-469f-a165-70867728950e/0f/a.webp'), 'thumbnail');
     const { removeHook, snapshot } = await e.snapd.remove();
     assert.is(removeHook.exitCode, 0, removeHook.output);
     assert.match(removeHook.output, /remove: PostgreSQL 15 was shut down cleanly/);
+    assert.ok(exists(join(snapshot!.path, 'common/media/thumbs/.immich')), "Immich's thumbs marker is in the snapshot");
+    assert.ok(!exists(join(snapshot!.path, 'common/media/thumbs/0f8fad5b-d9cb-469f-a165-70867728950e')), "a user's thumbnails are left out");
     const snapCluster = join(snapshot!.path, 'common/postgres/15');
     assert.ok(exists(join(snapCluster, 'PG_VERSION')));
     assert.is(controlState(snapCluster), 'shut down');
