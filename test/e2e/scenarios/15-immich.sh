@@ -76,7 +76,7 @@ fi
 curl -s -m 10 "$U/api/double/state" > "$OUT/immich-double-state.json"
 # IMMICH_TRUSTED_PROXIES as Immich parsed it: loopback only (no LAN default).
 check trusted-proxies-loopback-only grep -q '"trustProxy":\["loopback","127.0.0.0/8","::1/128"\]' "$OUT/immich-double-state.json"
-check redis-authenticated grep -q '"redis":"PONG"' "$OUT/immich-double-state.json"
+check redis-authenticated grep -q '"redis":{"ping":"PONG"' "$OUT/immich-double-state.json"
 check media-markers sh -c "for d in upload library thumbs encoded-video profile backups; do test -s '$COMMON/media/'\$d/.immich || exit 1; done"
 
 # ML: immich_ml re-executed `python -m gunicorn`, and that `python` is the snap's.
