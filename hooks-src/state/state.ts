@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from '../snap/errors.js';
 import { writeFileIfChanged } from '../snap/files.js';
+import versions from '../../snap/versions.json' with { type: 'json' };
 
 /**
  * The state record ($SNAP_COMMON/state.json): what the data on disk IS (not what the config
@@ -10,8 +11,11 @@ import { writeFileIfChanged } from '../snap/files.js';
  */
 export const STATE_VERSION = 1;
 
-/** The Immich version this build ships (replaced by the build once Immich is packaged). */
-export const IMMICH_VERSION = '3.1.0';
+/**
+ * The Immich version this build ships: snap/versions.json, the one place it is pinned (bundled
+ * into the executables at build time, so it always matches the Immich the recipe builds).
+ */
+export const IMMICH_VERSION: string = versions.immich.version;
 
 export const StateSchema = z
   .object({

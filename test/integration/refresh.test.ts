@@ -127,7 +127,7 @@ Pending('runs the pending migrations in order, logs and records each', async () 
   const [idx] = await query<{ f: string }>(e, `SELECT pg_relation_filenode('embeddings_hnsw')::text AS f`);
   await refresh(e);
   await waitForPostgres(e);
-  assert.equal(ledgerIds(e), ['update-extensions', 'safety-dump-immich-3.0.2-to-3.1.0', 'record-state']);
+  assert.equal(ledgerIds(e), ['update-extensions', `safety-dump-immich-3.0.2-to-${IMMICH_VERSION}`, 'record-state']);
   const [v] = await query<{ v: string }>(e, `SELECT extversion AS v FROM pg_extension WHERE extname = 'vector'`);
   assert.is(v!.v, '0.8.0');
   const [idx2] = await query<{ f: string }>(e, `SELECT pg_relation_filenode('embeddings_hnsw')::text AS f`);
@@ -181,7 +181,7 @@ Refused.before(async () => {
 Refused.after(() => destroy(ref));
 
 for (const [what, patch, pattern] of [
-  ['a newer Immich', { immichVersion: '9.0.0' }, /downgrade refused: the database belongs to Immich 9\.0\.0 and this revision ships Immich 3\.1\.0/],
+  ['a newer Immich', { immichVersion: '9.0.0' }, new RegExp(`downgrade refused: the database belongs to Immich 9\\.0\\.0 and this revision ships Immich ${IMMICH_VERSION.replaceAll('.', '\\.')}`)],
   ['a newer state version', { stateVersion: 7 }, /downgrade refused: the data was written by a newer immich-distribution \(state version 7, this revision knows 1\)/],
   ['a newer vector extension', { vectorExtension: { name: 'vector', version: '9.9.9' } }, /downgrade refused: the database has vector 9\.9\.9/],
 ] as const) {
@@ -249,7 +249,7 @@ Killed.before(async () => {
 });
 Killed.after(() => destroy(kil));
 
-for (const point of ['update-extensions', 'safety-dump-immich-3.0.2-to-3.1.0', 'record-state']) {
+for (const point of ['update-extensions', `safety-dump-immich-3.0.2-to-${IMMICH_VERSION}`, 'record-state']) {
   Killed(`killed at ${point}: snapd reverts, the old revision serves, a rerun converges`, async () => {
     const e = kil!;
     setState(e, { immichVersion: '3.0.2' });
