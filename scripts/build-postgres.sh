@@ -25,6 +25,12 @@ quiet() { local log; log="$(mktemp)"; if ! "$@" >"$log" 2>&1; then tail -40 "$lo
 . "$(dirname "${BASH_SOURCE[0]}")/lib/debian-source.sh"
 [ -e "$dest/.complete" ] && exit 0
 [ "$(id -u)" = 0 ] || die "must run as root (apt-get)"
+# One builder at a time (npm test starts the builds in the background; a test that needs one
+# waits here and finds it complete).
+mkdir -p "$base"
+exec 9> "$dest.lock"
+flock 9
+[ -e "$dest/.complete" ] && exit 0
 started=$SECONDS
 # PostgreSQL 18's source tarball no longer carries the generated parsers: bison and flex; uuid-ossp
 # (an extension Immich uses) needs libuuid's headers.

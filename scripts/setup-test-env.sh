@@ -45,6 +45,7 @@ packages=(
   # the e2e tier's VM (test/e2e/run.sh installs them too when run on its own); installed here so
   # that no apt runs while npm test prepares the VM image in the background
   qemu-system-x86 qemu-utils debootstrap e2fsprogs squashfs-tools busybox-static curl
+  bison flex uuid-dev # the second PostgreSQL majors of the upgrade tests (scripts/build-postgres.sh)
 )
 missing=()
 # One dpkg-query for all; a package that is unknown or not fully installed counts as missing.

@@ -126,13 +126,20 @@ if [ "${IMMICH_DISTRIBUTION_SKIP_E2E:-}" = 1 ] && [ -z "${CI:-}" ]; then run_e2e
 # tier finds it ready (or waits for it: build-image.sh takes a lock).
 prepare_pid=
 if [ "$run_e2e" = 1 ]; then
-  bash test/e2e/run.sh --prepare > "$log_dir/e2e-prepare.log" 2>&1 &
+  nice -n 19 bash test/e2e/run.sh --prepare > "$log_dir/e2e-prepare.log" 2>&1 &
   prepare_pid=$!
 fi
+# Likewise the second PostgreSQL majors of the upgrade tests (DEVELOPERS.md), at the lowest
+# priority: the integration tests that need them wait for them (the scripts take a lock).
+( nice -n 19 bash scripts/setup-old-postgres.sh && nice -n 19 bash scripts/build-postgres.sh 15 bookworm &&
+  nice -n 19 bash scripts/build-postgres.sh 18 sid ) > "$log_dir/pg-builds.log" 2>&1 &
+builds_pid=$!
 step build node build.mjs
 step typecheck npx --no-install tsc --noEmit -p .
 uvu_tier unit test/unit
 uvu_tier integration test/integration
+# Failed background builds were rebuilt (and reported) by the tests that needed them.
+wait "$builds_pid" 2> /dev/null || true
 # Real snapd in a throw-away VM (test/e2e/README.md); IMMICH_DISTRIBUTION_SKIP_E2E=1 leaves it out
 # of a local run (CI always runs it).
 if [ "$run_e2e" = 0 ]; then
