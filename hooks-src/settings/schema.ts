@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { PROXY_NAME_RANGES, type ProxyName } from '../immich/trusted-proxies.js';
 
 /**
  * The one description of every `snap set immich-distribution KEY=VALUE` setting (SPEC §5).
@@ -397,8 +398,8 @@ function duration() {
   });
 }
 
-/** Named groups express's proxy-addr (Immich's `trust proxy`) understands. */
-export const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'] as const;
+/** Named groups express's proxy-addr understands (written out as their CIDRs for Immich). */
+export const PROXY_NAMES = Object.keys(PROXY_NAME_RANGES) as readonly ProxyName[];
 
 /**
  * One `proxy.trusted-proxies` entry: a proxy-addr name (rendered as its CIDRs), or what Immich's
