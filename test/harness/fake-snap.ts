@@ -18,6 +18,18 @@ export function ensureDoubles(): string {
   return doublesDir;
 }
 
+let shippedNodePath: string | undefined;
+/**
+ * The Node binary the snap ships (snap/versions.json `node.version`, from the npm registry's
+ * node-linux-<arch> package; scripts/shipped-node.sh installs it once). Every compiled hook,
+ * command and daemon runs with it, never with the test runner's Node: process.execve (the
+ * daemons' hand-over) and start-up time depend on it.
+ */
+export function shippedNode(): string {
+  shippedNodePath ??= execFileSync('bash', [join(repoRoot, 'scripts/shipped-node.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  return shippedNodePath;
+}
+
 /** Host files linked into the fake $SNAP, following SPEC §2's paths contract. */
 export function hostLinks(pgMajors: number[] = [15]): Record<string, string> {
   const doubles = ensureDoubles();
@@ -25,7 +37,7 @@ export function hostLinks(pgMajors: number[] = [15]): Record<string, string> {
     'usr/sbin/haproxy': '/usr/sbin/haproxy',
     'usr/bin/redis-server': '/usr/bin/redis-server',
     'usr/bin/redis-cli': '/usr/bin/redis-cli',
-    'usr/bin/node': process.execPath,
+    'usr/bin/node': shippedNode(),
     'usr/bin/lego': '/usr/bin/lego',
     'usr/bin/openssl': '/usr/bin/openssl',
     'usr/bin/zstd': '/usr/bin/zstd',

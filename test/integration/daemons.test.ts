@@ -1,11 +1,12 @@
 // The daemon commands as snapd runs them, in situations only the daemons can handle.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { FakeSnapd } from '../harness/fake-snapd.js';
-import { snapEnvFor } from '../harness/fake-snap.js';
+import { shippedNode, snapEnvFor } from '../harness/fake-snap.js';
+import { allProcesses, ourProcesses, processInfo } from '../harness/processes.js';
 import { waitFor } from '../harness/wait.js';
 import { snapPaths } from '../../hooks-src/snap/paths.js';
 import type { SnapEnv } from '../../hooks-src/snap/env.js';
@@ -54,6 +55,43 @@ test('rendered files never name a revision: after a refresh the old revision can
       return true;
     });
     assert.ok(snapd.services.isActive('haproxy'));
+  } finally {
+    await snapd.destroy();
+  }
+});
+
+test('once the daemons are up, each unit\'s main process is the service itself and no process of ours stays resident', async () => {
+  const snapd = await FakeSnapd.create();
+  try {
+    await snapd.install();
+    const paths = snapPaths(snapEnvFor(snapd.layout) as unknown as SnapEnv);
+    // What each wrapper must have become (execve keeps the pid the service manager knows).
+    const expected: Record<string, { exe: string; arg?: string; uid?: number }> = {
+      postgres: { exe: realpathSync(paths.pgBin(15, 'postgres')), uid: 584792 },
+      redis: { exe: realpathSync(paths.redisServer), uid: 0 },
+      haproxy: { exe: realpathSync(paths.haproxy), uid: 0 },
+      // Immich's dist/main.js names itself `immich` (process.title; the double does as Immich does).
+      'immich-server': { exe: realpathSync(shippedNode()), arg: 'immich', uid: 0 },
+      'immich-machine-learning': { exe: realpathSync(paths.python), arg: 'immich_ml', uid: 0 },
+    };
+    for (const [app, want] of Object.entries(expected)) {
+      await waitFor(`${app}'s main process to be the service`, () => {
+        const pid = snapd.services.pid(app);
+        const p = pid === undefined ? undefined : processInfo(pid);
+        return p !== undefined && p.exe === want.exe && (want.arg === undefined || p.argv.includes(want.arg));
+      }, 30_000);
+      const p = processInfo(snapd.services.pid(app)!)!;
+      assert.is(p.uid, want.uid, `${app} runs as uid ${p.uid}`);
+    }
+    const ours = ourProcesses(snapd.layout.snap, allProcesses());
+    assert.equal(ours.map((p) => `${p.pid} ${p.argv.join(' ')}`), [], 'no wrapper, hook or command of ours is left running');
+    // The services answer through their own signals: a stop of each leaves nothing behind.
+    for (const app of ['haproxy', 'redis', 'postgres']) {
+      const pid = snapd.services.pid(app)!;
+      await snapd.services.stop(app);
+      assert.not.ok(processInfo(pid), `${app} (${pid}) is gone after its stop`);
+      assert.equal(snapd.services.leftovers(app), [], `${app} left processes behind`);
+    }
   } finally {
     await snapd.destroy();
   }

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { execService } from '../../hooks-src/snap/exec-service.js';
 import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
 import { snapEnv } from '../../hooks-src/snap/env.js';
 import { UserError } from '../../hooks-src/snap/errors.js';
@@ -13,19 +13,14 @@ import { reloadHaproxy } from '../../hooks-src/haproxy/reload.js';
  * The haproxy daemon (snapcraft.yaml: `command: bin/run-haproxy`, `reload-command:
  * bin/run-haproxy reload`).
  *
- * Without arguments: checks the rendered config and runs HAProxy in master-worker mode in the
- * foreground (`-W -db`), with its master CLI on a root-only socket, and exits with its status.
- *
- * Stopping (SIGTERM/SIGINT from snapd): the master is asked to soft-stop (SIGUSR1: listeners close,
- * requests in flight may finish) and, if it is still there after STOP_GRACE_MS, to stop now
- * (SIGTERM). A snap stop therefore takes at most ~5 s: when the snap stops, Immich stops too, so
- * waiting longer for transfers would only delay a refresh. SIGHUP reloads, like `reload`.
+ * Without arguments: checks the rendered config, then becomes HAProxy in master-worker mode in the
+ * foreground (`-W -db`), with its master CLI on a root-only socket. Stopping is HAProxy's own:
+ * snapd's SIGUSR1 (`stop-mode: sigusr1-all`) soft-stops master and workers (listeners close,
+ * requests in flight may finish) until systemd's stop-timeout; SIGHUP/SIGUSR2 reload.
  *
  * `run-haproxy reload`: graceful reload of the running master (never a restart), exits 0 once a
  * new worker serves, 1 with one line otherwise.
  */
-const STOP_GRACE_MS = 5000;
-
 runMain('run-haproxy', async () => {
   if (wantsHelp()) {
     process.stdout.write(
@@ -51,39 +46,5 @@ runMain('run-haproxy', async () => {
   installStartingPage(paths.haproxyErrorPage);
   await checkHaproxyConfigFile(paths.haproxy, paths.haproxyCfg);
   // The pid file is named by the config (`pidfile`, in the run dir); giving -p too makes HAProxy complain.
-  return runForeground(paths.haproxy, [
-    '-W',
-    '-db',
-    '-f',
-    paths.haproxyCfg,
-    '-S',
-    `${paths.haproxyMasterSocket},mode,600`,
-  ]);
+  execService({ file: paths.haproxy, args: ['-W', '-db', '-f', paths.haproxyCfg, '-S', `${paths.haproxyMasterSocket},mode,600`], env: process.env });
 });
-
-function runForeground(haproxy: string, args: string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(haproxy, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-    let stopping = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const signal = (sig: NodeJS.Signals) => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(sig);
-    };
-    const stop = () => {
-      if (stopping) return;
-      stopping = true;
-      signal('SIGUSR1');
-      killTimer = setTimeout(() => signal('SIGTERM'), STOP_GRACE_MS);
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-    process.on('SIGHUP', () => signal('SIGUSR2'));
-    child.on('error', (err) => reject(new UserError(`cannot start ${haproxy}: ${err.message}`)));
-    child.on('exit', (code, sig) => {
-      if (killTimer) clearTimeout(killTimer);
-      if (code !== null) resolve(code);
-      else if (stopping) resolve(0);
-      else reject(new UserError(`haproxy was killed by ${sig}`));
-    });
-  });
-}

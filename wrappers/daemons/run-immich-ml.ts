@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { loadEnvFile } from '../../hooks-src/immich/daemon.js';
 import { snapEnv } from '../../hooks-src/snap/env.js';
 import { UserError } from '../../hooks-src/snap/errors.js';
-import { runForeground } from '../../hooks-src/snap/foreground.js';
+import { execService } from '../../hooks-src/snap/exec-service.js';
 import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
 import { snapPaths } from '../../hooks-src/snap/paths.js';
 
 /**
- * The `immich-machine-learning` daemon: `python3 -m immich_ml` from the snap's package folder,
- * with the rendered environment (no secret in it). `ml.enabled=false` stops and disables this
+ * The `immich-machine-learning` daemon: becomes `python3 -m immich_ml` from the snap's package
+ * folder, with the rendered environment (no secret in it). immich_ml re-executes itself as
+ * `python -m gunicorn` (docs/upstream/immich-runtime.md), so the unit's main process is Immich's. `ml.enabled=false` stops and disables this
  * service from the configure hook; it is never started with nothing to do.
  */
 runMain('run-immich-ml', async () => {
@@ -21,10 +22,9 @@ runMain('run-immich-ml', async () => {
   const env = loadEnvFile(paths.immichMlEnv);
   if (!existsSync(join(paths.immichMlDir, 'immich_ml'))) throw new UserError(`${paths.immichMlDir}/immich_ml is missing; this snap was built without Immich machine learning`);
   const pythonPath = [paths.immichMlDir, join(paths.immichMlDir, 'site-packages')].join(':');
-  return runForeground({
+  execService({
     file: paths.python,
     args: ['-m', 'immich_ml'],
     env: { ...process.env, ...env, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: '1' },
-    forward: { SIGTERM: 'SIGTERM', SIGINT: 'SIGTERM' },
   });
 });

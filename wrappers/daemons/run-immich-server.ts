@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { loadEnvFile, waitForSockets } from '../../hooks-src/immich/daemon.js';
 import { snapEnv } from '../../hooks-src/snap/env.js';
 import { UserError } from '../../hooks-src/snap/errors.js';
-import { runForeground } from '../../hooks-src/snap/foreground.js';
+import { execService } from '../../hooks-src/snap/exec-service.js';
 import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
 import { snapPaths } from '../../hooks-src/snap/paths.js';
 
 /**
- * The `immich-server` daemon: Immich's API, web and background workers in one Node process, with
- * the environment rendered by the hooks. The file is read here (0600 root) so the Redis password
+ * The `immich-server` daemon: waits for the Postgres and Redis sockets, then becomes Immich's own
+ * `node dist/main.js` (its supervisor, which forks the api and microservices workers), with the
+ * environment rendered by the hooks. The file is read here (0600 root) so the Redis password
  * never sits in a unit file or a world-readable place; the process environment of a root daemon
  * is readable by root only.
  */
@@ -25,10 +26,5 @@ runMain('run-immich-server', async () => {
   const env = loadEnvFile(paths.immichServerEnv);
   if (!existsSync(paths.immichServerMain)) throw new UserError(`${paths.immichServerMain} is missing; this snap was built without the Immich server`);
   await waitForSockets([join(paths.pgSocketDir, `.s.PGSQL.${env.DB_PORT ?? '5432'}`), paths.redisSocket]);
-  return runForeground({
-    file: paths.node,
-    args: [paths.immichServerMain],
-    env: { ...process.env, ...env },
-    forward: { SIGTERM: 'SIGTERM', SIGINT: 'SIGTERM' },
-  });
+  execService({ file: paths.node, args: [paths.immichServerMain], env: { ...process.env, ...env } });
 });

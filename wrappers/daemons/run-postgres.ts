@@ -1,18 +1,18 @@
 import { existsSync } from 'node:fs';
 import { clusterState } from '../../hooks-src/postgres/cluster.js';
-import { signalDaemonProcess } from '../../hooks-src/snap/as-daemon.js';
 import { snapEnv } from '../../hooks-src/snap/env.js';
 import { UserError } from '../../hooks-src/snap/errors.js';
-import { runForeground } from '../../hooks-src/snap/foreground.js';
+import { execService } from '../../hooks-src/snap/exec-service.js';
 import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
 import { type SnapPaths, shippedPgMajors, snapPaths } from '../../hooks-src/snap/paths.js';
 import { daemonUser } from '../../hooks-src/snap/run-as.js';
 import { ensureRuntimeDirs } from '../../hooks-src/snap/runtime-dirs.js';
 
 /**
- * The `postgres` daemon: Postgres in the foreground as `_daemon_` with the rendered config.
- * SIGTERM or SIGINT (snapd stopping the service) becomes SIGINT for the postmaster: a fast
- * shutdown (clients disconnected, a checkpoint written, a clean exit). SIGHUP reloads.
+ * The `postgres` daemon: prepares the runtime folders as root, drops to `_daemon_` and becomes the
+ * postmaster of the newest complete cluster, in the foreground, with the rendered config. snapd's
+ * SIGINT (`stop-mode: sigint`) reaches the postmaster itself: a fast shutdown (clients
+ * disconnected, a checkpoint written, a clean exit). SIGHUP reloads.
  */
 
 /** The newest shipped major that has a complete cluster (older ones exist only to upgrade from). */
@@ -33,14 +33,10 @@ runMain('run-postgres', async () => {
   ensureRuntimeDirs(paths);
   const { major, dir } = pickCluster(paths);
   if (!existsSync(paths.pgConf)) throw new UserError(`${paths.pgConf} is missing; the install hook did not complete (reinstall the snap)`);
-  const { uid, gid } = daemonUser();
-  return runForeground({
+  execService({
     file: paths.pgBin(major, 'postgres'),
     args: ['-D', dir, '-c', `config_file=${paths.pgConf}`],
-    uid,
-    gid,
     env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' },
-    forward: { SIGTERM: 'SIGINT', SIGINT: 'SIGINT', SIGHUP: 'SIGHUP' },
-    signal: (pid, sig) => void signalDaemonProcess(pid, sig),
+    user: daemonUser(),
   });
 });

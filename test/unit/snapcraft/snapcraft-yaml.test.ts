@@ -325,11 +325,28 @@ test('the layout makes /usr/lib/postgresql (Immich\'s pg_dump path) resolve insi
   assert.ok(pgDump.startsWith(`${symbolic.pgRoot}/`));
 });
 
-test('stop signals go to the wrappers, never SIGUSR1 (Node\'s inspector signal)', () => {
-  for (const [name, app] of services) {
-    const mode = app['stop-mode'] ?? 'sigterm';
-    assert.not.ok(mode.startsWith('sigusr1'), `${name}: stop-mode ${mode} would open the Node inspector in the wrapper`);
+test('every long-running daemon stops on its service\'s own signal (the wrappers exec the service)', () => {
+  // Postgres: fast shutdown; HAProxy: soft stop (master and workers); Redis: SIGTERM (save and
+  // exit); Immich's server and ML: SIGTERM to every process (their supervisors do not pass it on).
+  const native: Record<string, string> = {
+    postgres: 'sigint',
+    haproxy: 'sigusr1-all',
+    redis: 'sigterm',
+    'immich-server': 'sigterm-all',
+    'immich-machine-learning': 'sigterm-all',
+  };
+  for (const [name, mode] of Object.entries(native)) {
+    assert.is(project.apps[name]?.['stop-mode'] ?? 'sigterm', mode, `${name}: stop-mode`);
   }
+  // SIGUSR1 opens Node's inspector: never a stop signal for a Node main process (Immich's server,
+  // or any timer job, which stays one of our Node executables).
+  for (const [name, app] of services) {
+    if (name === 'haproxy') continue;
+    const mode = app['stop-mode'] ?? 'sigterm';
+    assert.not.ok(mode.startsWith('sigusr1'), `${name}: stop-mode ${mode} would open the Node inspector`);
+  }
+  // HAProxy's soft stop leaves open websockets until the stop-timeout: keep every stop short.
+  assert.ok(seconds(project.apps['haproxy']!['stop-timeout'] ?? '90s') <= 15, 'haproxy stop-timeout must stay short');
 });
 
 test('haproxy reloads gracefully through its own daemon command', () => {
