@@ -370,7 +370,7 @@ export class FakeSnapd {
   }
 
   /** `snap set <snap> k=v …`: configure hook with the patch; nothing is committed unless it succeeds. */
-  async set(args: string[] | Record<string, unknown>): Promise<void> {
+  async set(args: string[] | Record<string, unknown>): Promise<HookRunResult> {
     let patch: Map<string, JsonValue>;
     try {
       patch = Array.isArray(args) ? parseConfigValues(args).values : new Map(Object.entries(args).map(([k, v]) => [k, v === undefined ? null : fromPlain(v)]));
@@ -380,6 +380,7 @@ export class FakeSnapd {
     if (!existsSync(this.hookPath('configure'))) throw new SnapdChangeError(`error: snap "${this.instance}" has no "configure" hook`);
     const r = await this.runHook('configure', { patch });
     if (r.error) throw this.hookFailure(`Run configure hook of "${this.instance}" snap`, r);
+    return r;
   }
 
   async unset(...keys: string[]): Promise<void> {

@@ -10,8 +10,10 @@ export interface ProcessInfo {
   /** The executable's real path (`/proc/PID/exe`), '' when unreadable (a kernel thread). */
   exe: string;
   argv: string[];
-  /** Resident set size, KiB (VmRSS). */
+  /** Resident set size, KiB (VmRSS): shared pages count in every process that maps them. */
   rssKiB: number;
+  /** Proportional set size, KiB (smaps_rollup Pss): shared pages split among their users, so sums add up. */
+  pssKiB: number;
 }
 
 export function processInfo(pid: number): ProcessInfo | undefined {
@@ -36,9 +38,18 @@ export function processInfo(pid: number): ProcessInfo | undefined {
       // NUL-separated; a process that set its title (process.title) pads it with NULs.
       argv: readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').split('\0'),
       rssKiB: Number(field('VmRSS').replace(/\s*kB$/, '')) || 0,
+      pssKiB: pss(pid),
     };
   } catch {
     return undefined; // gone meanwhile
+  }
+}
+
+function pss(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').match(/^Pss:\s*([0-9]+) kB$/m)?.[1] ?? 0);
+  } catch {
+    return 0; // a kernel thread, or gone
   }
 }
 

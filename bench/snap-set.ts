@@ -1,0 +1,75 @@
+// `snap set` of an HAProxy-only key (proxy.timeout), end to end as snapd runs it: the configure
+// hook (with every snapctl call it makes), then the graceful reload snapctl queued
+// (`bin/run-haproxy reload`, the app's reload-command). Goal: under 300 ms, with snapctl costing
+// what snapd's Go binary costs. Each figure is reported apart:
+//   total      snap set → change done (FakeSnapd.set: hook, then the queued reload)
+//   hook       the configure hook process, start to exit
+//   snapctl    the snapctl processes the hook ran (sum, and how many), inside `hook`
+//   reload     total − hook: the reload-command's process and the runner around it
+//   haproxy    run-haproxy's own figure for the reload (master CLI reload → new worker serving)
+// Two clients for snapctl, in the same run: snapd's own Go snapctl (Debian's snapd package,
+// scripts/snapd-snapctl.sh) against the fake snapd's REST API, and the harness's Node stand-in.
+// Everything runs with the Node the snap ships. Median of RUNS (default 15) after 2 warm-ups.
+// Run (root): node build.mjs && npx tsx bench/snap-set.ts
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FakeSnapd } from '../test/harness/fake-snapd.js';
+import { repoRoot } from '../test/harness/fake-snap.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const goSnapctl = execFileSync('bash', [join(repoRoot, 'scripts/snapd-snapctl.sh')], { encoding: 'utf8' }).trim();
+
+interface Sample {
+  total: number;
+  hook: number;
+  snapctl: number;
+  calls: number;
+  reload: number;
+  haproxy: number;
+}
+
+async function measure(client: 'go' | 'node'): Promise<Sample[]> {
+  const log = `/tmp/bench-snap-set-${process.pid}-${client}.log`;
+  const snapd = await FakeSnapd.create({ extraEnv: { HARNESS_SNAPCTL_LOG: log, ...(client === 'go' ? { HARNESS_SNAPCTL: goSnapctl } : {}) } });
+  try {
+    await snapd.install();
+    const samples: Sample[] = [];
+    for (let i = 0; i < RUNS + 2; i++) {
+      writeFileSync(log, '');
+      const t0 = performance.now();
+      const r = await snapd.set({ 'proxy.timeout': 600 + (i % 2) * 60 });
+      const total = performance.now() - t0;
+      const calls = readFileSync(log, 'utf8').split('\n').filter(Boolean).map(Number);
+      const haproxyLog = readFileSync(snapd.services.logPath('haproxy'), 'utf8');
+      const own = [...haproxyLog.matchAll(/haproxy reloaded: .*\(([0-9]+) ms\)/g)].at(-1)?.[1];
+      if (i >= 2) {
+        samples.push({
+          total,
+          hook: r.durationMs,
+          snapctl: calls.reduce((a, b) => a + b, 0) / 1000,
+          calls: calls.length,
+          reload: total - r.durationMs,
+          haproxy: Number(own ?? NaN),
+        });
+      }
+    }
+    return samples;
+  } finally {
+    rmSync(log, { force: true });
+    await snapd.destroy();
+  }
+}
+
+const rows: Array<[string, Sample[]]> = [
+  ["snapd's Go snapctl", await measure('go')],
+  ['harness Node snapctl', await measure('node')],
+];
+console.log(`\nsnap set proxy.timeout (HAProxy-only), median of ${RUNS}, ms; Node ${execFileSync(join(repoRoot, 'scripts/shipped-node.sh'), { encoding: 'utf8' }).trim()}\n`);
+console.log('| snapctl client | total | configure hook | of which snapctl (calls) | reload-command | HAProxy reload itself |');
+console.log('|---|---:|---:|---:|---:|---:|');
+for (const [name, s] of rows) {
+  const m = (k: keyof Sample) => median(s.map((x) => x[k]));
+  console.log(`| ${name} | ${m('total').toFixed(0)} | ${m('hook').toFixed(0)} | ${m('snapctl').toFixed(0)} (${m('calls')}) | ${m('reload').toFixed(0)} | ${m('haproxy').toFixed(0)} |`);
+}
