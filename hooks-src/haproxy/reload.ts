@@ -111,7 +111,9 @@ export async function reloadHaproxy(opts: { masterSocket: string; pidFile: strin
   const previousWorkers = [...previous];
   const childrenBefore = before ? undefined : new Set(childPids(masterPid));
   for (;;) {
-    await sleep(50);
+    // Poll finely: every poll step adds to each `snap set` that reloads, and a `show proc` on the
+    // master's unix socket is cheap.
+    await sleep(10);
     const now = await showProcOrUndefined(opts.masterSocket);
     if (now?.master) {
       if (before?.master && now.master.failed > before.master.failed) {
