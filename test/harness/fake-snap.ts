@@ -122,7 +122,12 @@ export function layoutRevision(opts: {
   return { root, instance, revision: opts.revision, snap, data, common };
 }
 
-/** The variables snapd gives a hook or app of this revision (reference §A5), minus the cookie. */
+/**
+ * The variables snapd gives a hook or app of this revision (reference §A5), minus the cookie, and
+ * snap.yaml's PATH (the snap's own bin folders first, then the machine's), so that a compiled
+ * executable started directly finds the snap's node (`#!/usr/bin/env node`), as in the snap.
+ * FakeSnapd replaces PATH with snapd's exact one.
+ */
 export function snapEnvFor(l: FakeSnapLayout, version = '0.1.0'): Record<string, string> {
   const name = l.instance.split('_')[0]!;
   const key = l.instance.includes('_') ? l.instance.slice(name.length + 1) : '';
@@ -147,5 +152,6 @@ export function snapEnvFor(l: FakeSnapLayout, version = '0.1.0'): Record<string,
     XDG_RUNTIME_DIR: join(l.root, 'run/user/0', `snap.${l.instance}`),
     TMPDIR: '/tmp',
     LANG: 'C.UTF-8',
+    PATH: [`${l.snap}/usr/sbin`, `${l.snap}/usr/bin`, `${l.snap}/sbin`, `${l.snap}/bin`, process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'].join(':'),
   };
 }
