@@ -50,6 +50,29 @@ port="$(sed -n 's/^IMMICH_PORT=//p' /var/snap/$SNAP_NAME/x1/etc/immich-server.en
 wait_for 30 sh -c "[ \"\$(curl -s -m 3 http://127.0.0.1:${port:-3001}/api/server/ping)\" = '{\"res\":\"pong\"}' ]"
 check_eq server-ping '{"res":"pong"}' "$(curl -s -m 3 "http://127.0.0.1:${port:-3001}/api/server/ping")"
 
+# Plain daemons: each unit's main process (systemd's MainPID) IS the service, because every
+# bin/run-* wrapper execve's it; and no process of ours (a Node bundle under $SNAP/bin or
+# meta/hooks) is left running once the daemons are up.
+main_exe() {
+  local pid
+  pid="$(systemctl show -p MainPID --value "snap.$SNAP_NAME.$1.service" 2> /dev/null)"
+  [ -n "$pid" ] && [ "$pid" != 0 ] && readlink "/proc/$pid/exe"
+}
+wait_for 30 sh -c "systemctl show -p MainPID --value snap.$SNAP_NAME.immich-machine-learning.service | grep -qv '^0$'"
+for pair in postgres:/usr/lib/postgresql/15/bin/postgres redis:/usr/bin/redis-server haproxy:/usr/sbin/haproxy \
+  immich-server:/usr/bin/node immich-machine-learning:/usr/bin/python3; do
+  app="${pair%%:*}" want="/snap/$SNAP_NAME/x1${pair#*:}"
+  want="$(readlink -f "$want")" # python3 -> python3.11 inside the snap's tree
+  want="${want#/snap/$SNAP_NAME/x1}"
+  got="$(main_exe "$app")"
+  # /proc/PID/exe names the file as the process sees it (/snap/<name>/<rev>/...).
+  check_eq "main-process-is-$app" "$want" "$(printf '%s' "$got" | sed "s|^/snap/$SNAP_NAME/[^/]*||")"
+done
+check_eq postgres-main-runs-as-daemon 584792 "$(stat -c %u "/proc/$(systemctl show -p MainPID --value "snap.$SNAP_NAME.postgres.service")")"
+ours="$(ps -eo pid=,args= | awk -v s="/snap/$SNAP_NAME/" '$2 ~ "node$" && ($3 ~ "^" s "[^/]+/bin/" || $3 ~ "^" s "[^/]+/meta/hooks/") { print }')"
+check_eq no-wrapper-resident "" "$ours"
+ps -eo pid,ppid,rss,args --sort=pid | grep -E "/snap/$SNAP_NAME/|postgres:|immich|redis" | grep -v grep > "$OUT/processes-after-install.txt" 2>&1 || true
+
 # Data for later scenarios (refresh, remove/restore): a row that must survive them.
 sql immich "create table if not exists e2e_marker (v text); insert into e2e_marker values ('from-x1')" > /dev/null 2>&1
 check_eq marker-row-written from-x1 "$(sql immich 'select v from e2e_marker' 2>&1)"
