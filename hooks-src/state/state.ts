@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { UserError } from '../snap/errors.js';
 import { writeFileIfChanged } from '../snap/files.js';
 import versions from '../../snap/versions.json' with { type: 'json' };
