@@ -1,9 +1,4 @@
 import { parseArgs } from 'node:util';
-import { backupSettings, commandContext, mediaLocation } from '../../hooks-src/backup/context.js';
-import { installInterruptHandlers } from '../../hooks-src/backup/interrupt.js';
-import { Progress, formatBytes, formatDuration } from '../../hooks-src/backup/progress.js';
-import { runBackup } from '../../hooks-src/backup/run-backup.js';
-import { listBackups } from '../../hooks-src/backup/store.js';
 import { UserError } from '../../hooks-src/snap/errors.js';
 import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
 
@@ -47,6 +42,15 @@ runMain('backup', async () => {
   if (Number.isNaN(keep)) throw new UserError(`--keep needs a whole number of at least 1, not ${JSON.stringify(args.keep)}`, 2);
   if (args.to !== undefined && !args.to.startsWith('/')) throw new UserError('--to needs an absolute path', 2);
 
+  // Loaded only past --help and the argument checks: answering them evaluates nothing else (docs/startup.md).
+  const [{ backupSettings, commandContext, mediaLocation }, { installInterruptHandlers }, { Progress, formatBytes, formatDuration }, { runBackup }, { listBackups }] =
+    await Promise.all([
+      import('../../hooks-src/backup/context.js'),
+      import('../../hooks-src/backup/interrupt.js'),
+      import('../../hooks-src/backup/progress.js'),
+      import('../../hooks-src/backup/run-backup.js'),
+      import('../../hooks-src/backup/store.js'),
+    ]);
   const ctx = commandContext('backup');
   const settings = await backupSettings(ctx);
   const location = args.to ?? settings.location;

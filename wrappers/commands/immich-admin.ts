@@ -1,10 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { commandContext } from '../../hooks-src/backup/context.js';
-import { parseEnvFile } from '../../hooks-src/immich/env.js';
 import { UserError } from '../../hooks-src/snap/errors.js';
 import { runMain } from '../../hooks-src/snap/main.js';
-import { SnapEnvSchema } from '../../hooks-src/snap/env.js';
 
 /**
  * `sudo immich-distribution.immich-admin <command>`: Immich's own admin CLI (`immich-admin` in
@@ -18,8 +15,10 @@ runMain('immich-admin', async () => {
   if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) {
     process.stdout.write("usage: sudo immich-distribution.immich-admin <command> [options]   (Immich's admin CLI; its own help follows inside the snap)\n");
     // Outside the snap (or a copy of the file on its own) there is nothing more to show.
-    if (!SnapEnvSchema.safeParse(process.env).success) return 0;
+    if (!process.env.SNAP || !(await import('../../hooks-src/snap/env.js')).SnapEnvSchema.safeParse(process.env).success) return 0;
   }
+  // Loaded only past --help: answering it evaluates nothing else (docs/startup.md).
+  const [{ commandContext }, { parseEnvFile }] = await Promise.all([import('../../hooks-src/backup/context.js'), import('../../hooks-src/immich/env.js')]);
   const ctx = commandContext('immich-admin');
   const main = ctx.paths.immichServerMain;
   if (!existsSync(main)) throw new UserError(`Immich is not part of this build (${main} is missing)`);

@@ -1,13 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { commandContext, postgresDownMessage, pgTarget } from '../../hooks-src/backup/context.js';
-import { IMMICH_DATABASE } from '../../hooks-src/postgres/bootstrap.js';
-import { SUPERUSER_ROLE } from '../../hooks-src/postgres/hba.js';
 import { UserError } from '../../hooks-src/snap/errors.js';
 import { runMain } from '../../hooks-src/snap/main.js';
-import { SnapEnvSchema } from '../../hooks-src/snap/env.js';
-import { shippedPgMajors } from '../../hooks-src/snap/paths.js';
 
 /**
  * `sudo immich-distribution.psql [psql arguments…]`: psql as the Postgres superuser over the unix
@@ -22,8 +17,15 @@ runMain('psql', async () => {
   if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) {
     process.stdout.write('usage: sudo immich-distribution.psql [psql options]   (database immich as postgres; psql --help follows)\n\n');
     // Outside the snap (or a copy of the file on its own) there is no psql to ask.
-    if (!SnapEnvSchema.safeParse(process.env).success) return 0;
+    if (!process.env.SNAP || !(await import('../../hooks-src/snap/env.js')).SnapEnvSchema.safeParse(process.env).success) return 0;
   }
+  // Loaded only past --help: answering it evaluates nothing else (docs/startup.md).
+  const [{ commandContext, postgresDownMessage, pgTarget }, { IMMICH_DATABASE }, { SUPERUSER_ROLE }, { shippedPgMajors }] = await Promise.all([
+    import('../../hooks-src/backup/context.js'),
+    import('../../hooks-src/postgres/bootstrap.js'),
+    import('../../hooks-src/postgres/hba.js'),
+    import('../../hooks-src/snap/paths.js'),
+  ]);
   const ctx = commandContext('psql');
   const major = shippedPgMajors(ctx.paths)[0];
   if (major === undefined) throw new UserError(`no PostgreSQL found under ${ctx.paths.pgRoot}; the snap is incomplete`);

@@ -1,11 +1,5 @@
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { backupSettings, commandContext, mediaLocation } from '../../hooks-src/backup/context.js';
-import { installInterruptHandlers } from '../../hooks-src/backup/interrupt.js';
-import { Progress, formatDuration } from '../../hooks-src/backup/progress.js';
-import { recoverInterrupted, runRestore } from '../../hooks-src/backup/restore.js';
-import { acquireLock } from '../../hooks-src/backup/context.js';
-import { resolveBackup } from '../../hooks-src/backup/store.js';
 import { UserError } from '../../hooks-src/snap/errors.js';
 import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
 
@@ -47,6 +41,15 @@ runMain('restore', async () => {
     throw new UserError(`${(err as Error).message.split('\n')[0]} (see --help)`, 2);
   }
   const args = parsed.values;
+  // Loaded only past --help and the argument check: answering them evaluates nothing else (docs/startup.md).
+  const [{ acquireLock, backupSettings, commandContext, mediaLocation }, { installInterruptHandlers }, { Progress, formatDuration }, { recoverInterrupted, runRestore }, { resolveBackup }] =
+    await Promise.all([
+      import('../../hooks-src/backup/context.js'),
+      import('../../hooks-src/backup/interrupt.js'),
+      import('../../hooks-src/backup/progress.js'),
+      import('../../hooks-src/backup/restore.js'),
+      import('../../hooks-src/backup/store.js'),
+    ]);
   const ctx = commandContext('restore');
   installInterruptHandlers('abort');
 

@@ -1,7 +1,4 @@
 import { parseArgs } from 'node:util';
-import { commandContext } from '../../hooks-src/backup/context.js';
-import { collectStatus } from '../../hooks-src/status/collect.js';
-import { renderStatus } from '../../hooks-src/status/render.js';
 import { UserError } from '../../hooks-src/snap/errors.js';
 import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
 
@@ -23,6 +20,12 @@ runMain('status', async () => {
   } catch (err) {
     throw new UserError(`${(err as Error).message.split('\n')[0]} (see --help)`, 2);
   }
+  // Loaded only past --help and the argument check: answering them evaluates nothing else (docs/startup.md).
+  const [{ commandContext }, { collectStatus }, { renderStatus }] = await Promise.all([
+    import('../../hooks-src/backup/context.js'),
+    import('../../hooks-src/status/collect.js'),
+    import('../../hooks-src/status/render.js'),
+  ]);
   const report = await collectStatus(commandContext('status'));
   process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
   return Object.values(report.health).every((h) => h.ok) ? 0 : 1;
