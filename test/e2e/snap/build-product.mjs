@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 // Builds the product's executables for the e2e test snap into OUT_DIR, exactly as build.mjs does
-// (same entries, same esbuild options), optionally with test-only workarounds for product bugs
-// found under real snapd, so the scenarios after the bug can still run. Each workaround is listed
-// in OUT_DIR/../workarounds.txt and reported by the guest driver as a FAIL.
+// (same entries, same esbuild options, same loader around each bundle: buildExecutable),
+// optionally with test-only workarounds for product bugs found under real snapd, so the scenarios
+// after the bug can still run. Each workaround is listed in OUT_DIR/../workarounds.txt and
+// reported by the guest driver as a FAIL.
 //
 // usage: node test/e2e/snap/build-product.mjs OUT_DIR [--workaround=exists-as-daemon]
-import { chmodSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { esbuildOptions } from '../../../build.mjs';
+import { buildExecutable } from '../../../build.mjs';
 import { executables } from '../../../entries.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -37,8 +37,7 @@ await Promise.all(
     for (const t of targets) {
       const p = join(out, t);
       mkdirSync(dirname(p), { recursive: true });
-      await build({ ...esbuildOptions(source, p), plugins });
-      chmodSync(p, 0o755);
+      await buildExecutable(source, p, { plugins });
     }
   }),
 );
