@@ -1,7 +1,7 @@
 import { runMain, wantsHelp } from '../snap/main.js';
 
-// The hook's work is steps/configure.ts, loaded only past --help: answering --help evaluates nothing
-// else (docs/startup.md).
+// The hook's work is in steps/configure.ts, loaded only past --help: answering --help
+// evaluates nothing else (docs/startup.md).
 runMain('configure hook', async () => {
   if (wantsHelp()) {
     process.stdout.write('configure: the snapd configure hook of immich-distribution (run by snapd after snap set)\n');

@@ -1,7 +1,7 @@
 import { runMain, wantsHelp } from '../snap/main.js';
 
-// The hook's work is steps/post-refresh.ts, loaded only past --help: answering --help evaluates nothing
-// else (docs/startup.md).
+// The hook's work is in steps/post-refresh.ts, loaded only past --help: answering --help
+// evaluates nothing else (docs/startup.md).
 runMain('post-refresh hook', async () => {
   if (wantsHelp()) {
     process.stdout.write('post-refresh: the snapd post-refresh hook of immich-distribution (run by snapd, not by hand)\n');
