@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SUPERUSER_ROLE } from '../postgres/hba.js';
@@ -13,6 +13,9 @@ import { SUPERUSER_ROLE } from '../postgres/hba.js';
  * archives only with single-threaded gzip; Postgres 16+ adds zstd, still one thread per archive.
  * The custom format keeps pg_restore's selectivity (`--list`, `-t`) and is verifiable.
  */
+
+/** zstd's compression arguments for a dump (see above). */
+export const ZSTD_COMPRESS = ['-T0', '-3'] as const;
 
 export interface PgTarget {
   socketDir: string;
@@ -78,9 +81,19 @@ export class ToolError extends Error {
   }
 }
 
+export interface DumpCheck {
+  tocEntries: number;
+  tables: number;
+}
+
 /**
- * `pg_dump -Fc -Z0 | zstd -T0 -3 > out` (out created new, 0600), hashing the compressed bytes as
- * they are written. A write error (ENOSPC, EROFS…) surfaces as a ToolError with its errno code.
+ * `pg_dump -Fc -Z0 | zstd -T0 -3 > out` (out created new, 0600), verified while it is written:
+ * every chunk of compressed bytes goes, in this order, into the sha256, into a `zstd -t` reading
+ * the same stream (every frame's content checksum: the bytes decompress to exactly what pg_dump
+ * produced), and into the file. Afterwards the file's size is checked and pg_restore reads its
+ * table of contents back from the file (`--list`, which stops after the first few blocks). The
+ * dump counts only when all of that passed. A write error (ENOSPC, EROFS…) surfaces as a ToolError
+ * with its errno code.
  */
 export async function dumpDatabase(
   tools: Tools,
@@ -88,9 +101,19 @@ export async function dumpDatabase(
   database: string,
   out: string,
   onBytes?: (n: number) => void,
-): Promise<{ bytes: number; sha256: string }> {
+): Promise<{ bytes: number; sha256: string; check: DumpCheck }> {
   const dump = start(tools.pgDump, ['-Fc', '-Z0', '-h', target.socketDir, '-p', String(target.port), '-U', SUPERUSER_ROLE, '-d', database, '--no-password'], ['ignore', 'pipe', 'pipe']);
-  const zstd = start(tools.zstd, ['-T0', '-3', '-q', '-c'], [dump.stdout!, 'pipe', 'pipe']);
+  const zstd = start(tools.zstd, [...ZSTD_COMPRESS, '-q', '-c'], [dump.stdout!, 'pipe', 'pipe']);
+  const test = start(tools.zstd, ['-t', '-q', '-'], ['pipe', 'ignore', 'pipe']);
+  const testIn = test.stdin!;
+  // The verifier stops reading only when it found damage (or died): its exit status says which.
+  let testGone = false;
+  testIn.on('error', () => {
+    testGone = true;
+  });
+  testIn.once('close', () => {
+    testGone = true;
+  });
   const hash = createHash('sha256');
   let bytes = 0;
   const tap = new Transform({
@@ -98,7 +121,18 @@ export async function dumpDatabase(
       hash.update(chunk);
       bytes += chunk.length;
       onBytes?.(chunk.length);
-      cb(null, chunk);
+      if (testGone || testIn.write(chunk)) return cb(null, chunk);
+      const go = () => {
+        testIn.off('drain', go);
+        testIn.off('close', go);
+        cb(null, chunk);
+      };
+      testIn.once('drain', go);
+      testIn.once('close', go);
+    },
+    flush(cb) {
+      testIn.end();
+      cb();
     },
   });
   let writeError: NodeJS.ErrnoException | undefined;
@@ -108,27 +142,35 @@ export async function dumpDatabase(
     writeError = e as NodeJS.ErrnoException;
     dump.kill('SIGTERM');
     zstd.kill('SIGTERM');
+    test.kill('SIGTERM');
   }
-  const [dumpCode, zstdCode] = await Promise.all([dump.done, zstd.done]);
+  if (!testIn.writableEnded) testIn.end();
+  const [dumpCode, zstdCode, testCode] = await Promise.all([dump.done, zstd.done, test.done]);
   if (writeError) throw new ToolError(`writing ${out}: ${writeError.message}`, writeError.code);
   if (dumpCode !== 0) throw new ToolError(`pg_dump failed: ${lastLine(dump.stderrText(), `exit ${dumpCode}`)}`);
   if (zstdCode !== 0) throw new ToolError(`zstd failed: ${lastLine(zstd.stderrText(), `exit ${zstdCode}`)}`);
-  return { bytes, sha256: hash.digest('hex') };
+  if (testCode !== 0) throw new ToolError(damaged(test.stderrText(), testCode));
+  const onDisk = statSync(out).size;
+  if (onDisk !== bytes) throw new ToolError(`the dump is damaged (${onDisk} bytes on disk, ${bytes} written)`);
+  return { bytes, sha256: hash.digest('hex'), check: await listDump(tools, out) };
 }
 
-export interface DumpCheck {
-  tocEntries: number;
-  tables: number;
-}
+const damaged = (stderr: string, code: number): string => `the dump is damaged (zstd: ${lastLine(stderr, `exit ${code}`)})`;
 
 /**
- * Verifies a compressed dump end to end: zstd's frame checksums over every byte (`zstd -t`), then
- * pg_restore reads the archive's table of contents (`--list`). Both must pass before the dump counts.
+ * Verifies a compressed dump file end to end: zstd's frame checksums over every byte (`zstd -t`),
+ * then pg_restore reads the archive's table of contents (`--list`). Both must pass before the dump
+ * counts. Used on a backup before it is restored; a new dump is verified while it is written.
  */
 export async function verifyDump(tools: Tools, file: string): Promise<DumpCheck> {
   const test = start(tools.zstd, ['-t', '-q', file], ['ignore', 'ignore', 'pipe']);
   const t = await test.done;
-  if (t !== 0) throw new ToolError(`the dump is damaged (zstd: ${lastLine(test.stderrText(), `exit ${t}`)})`);
+  if (t !== 0) throw new ToolError(damaged(test.stderrText(), t));
+  return listDump(tools, file);
+}
+
+/** `zstd -dc file | pg_restore --list`: the archive's table of contents reads back and is not empty. */
+async function listDump(tools: Tools, file: string): Promise<DumpCheck> {
   const zcat = start(tools.zstd, ['-dc', '-q', file], ['ignore', 'pipe', 'pipe']);
   const list = start(tools.pgRestore, ['--list'], [zcat.stdout!, 'pipe', 'pipe']);
   let out = '';
@@ -136,6 +178,8 @@ export async function verifyDump(tools: Tools, file: string): Promise<DumpCheck>
   list.stdout!.on('data', (d: string) => {
     out += d;
   });
+  // zstd's own status is not checked: pg_restore stops reading after the table of contents, and
+  // zstd then dies of the closed pipe. Its frames were checked by `zstd -t`.
   const [, l] = await Promise.all([zcat.done, list.done]);
   if (l !== 0) throw new ToolError(`the dump is not a readable pg_dump archive (pg_restore: ${lastLine(list.stderrText(), `exit ${l}`)})`);
   const entries = out.split('\n').filter((s) => s.trim() !== '' && !s.startsWith(';'));

@@ -1,16 +1,16 @@
 // immich-distribution.backup, compiled, run as snapd runs an app, against real Postgres 15 +
 // pgvector from Debian: contents and verification, incremental media with hard links, retention,
 // permissions, no secrets, and clean failures (not root, Postgres down, location not writable,
-// disk full) that leave no partial files.
+// disk full, a dump damaged between the compressor and the file) that leave no partial files.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand } from '../../hooks-src/snap/exec.js';
 import { parseIndex, parseManifest } from '../../hooks-src/backup/manifest.js';
-import { type Env, POPULATE_SQL, backupDirs, installed, listFiles, mountTmpfs, populateMedia, query, teardown } from './backup-fixtures.js';
+import { type Env, POPULATE_SQL, backupDirs, installed, listFiles, mountTmpfs, populateMedia, query, teardown, waitFor } from './backup-fixtures.js';
 
 const test = suite('backup');
 let e: Env | undefined;
@@ -49,7 +49,8 @@ test('a database-only backup: verified custom-format dump, manifest without secr
   assert.ok(m.postgres.extensions.some((x) => x.name === 'vector'));
   const dump = join(out.path, 'database.pgdump.zst');
   assert.is(createHash('sha256').update(readFileSync(dump)).digest('hex'), m.database.sha256);
-  // The archive is a real pg_dump custom archive.
+  // Every zstd frame checks out, and the archive is a real pg_dump custom archive.
+  execFileSync('zstd', ['-t', '-q', dump]);
   const list = execFileSync('sh', ['-c', `zstd -dc '${dump}' | pg_restore --list`], { encoding: 'utf8' });
   assert.match(list, /TABLE DATA public embeddings/);
   // Root only: 0700 directories, 0600 files.
@@ -151,7 +152,11 @@ test('Postgres down: clear message, nothing left behind', async () => {
   } finally {
     await e!.snapd.services.start('postgres');
   }
-  await new Promise((r) => setTimeout(r, 500));
+  // The next tests need Postgres answering again (a fixed pause was too short on a busy machine).
+  await waitFor('postgres', async () => {
+    await query(e!, 'SELECT 1');
+    return true;
+  });
 });
 
 test('location not writable (read-only filesystem): clear message, nothing written', async () => {
@@ -179,6 +184,50 @@ test('disk full (a 3 MiB tmpfs): clear message and the partial backup removed', 
   } finally {
     umount();
   }
+});
+
+/**
+ * Runs fn with the snap's zstd replaced by a shell script: compressing runs `compress` (with the
+ * real zstd at /usr/bin/zstd), while testing (-t) and decompressing (-d) reach the real zstd. So
+ * the damage happens between the compressor and the file, where only the backup's own
+ * verification can see it.
+ */
+async function withCompressor(compress: string, fn: () => Promise<void>): Promise<void> {
+  const link = join(e!.snapd.layout.snap, 'usr/bin/zstd');
+  const target = readlinkSync(link);
+  rmSync(link);
+  writeFileSync(link, `#!/bin/sh\ncase " $* " in *" -t "*|*" -d"*) exec /usr/bin/zstd "$@" ;; esac\n${compress}\n`, { mode: 0o755 });
+  try {
+    await fn();
+  } finally {
+    rmSync(link);
+    symlinkSync(target, link);
+  }
+}
+
+const PY = (expr: string) => `/usr/bin/python3 -c 'import sys; b = bytearray(sys.stdin.buffer.read()); ${expr}'`;
+
+test('a dump damaged on its way to the disk is refused: flipped byte, truncated stream, not an archive', async () => {
+  const cases: Array<[string, string, RegExp]> = [
+    ['flipped', `/usr/bin/zstd "$@" | ${PY('b[len(b) // 2] ^= 0xFF; sys.stdout.buffer.write(b)')}`, /the dump is damaged \(zstd: .*(checksum|corrupt|error)/i],
+    ['truncated', `/usr/bin/zstd "$@" | ${PY('sys.stdout.buffer.write(b[: len(b) // 2])')}`, /the dump is damaged \(zstd: .*(truncated|incomplete|error)/i],
+    ['not-archive', 'cat > /dev/null; echo "not a pg_dump archive" | /usr/bin/zstd "$@"', /the dump is not a readable pg_dump archive \(pg_restore: .*\)/],
+  ];
+  for (const [name, compress, message] of cases) {
+    const dir = join(e!.snapd.root, `damaged-${name}`);
+    mkdirSync(dir, { mode: 0o700 });
+    await withCompressor(compress, async () => {
+      const r = await e!.snapd.runApp('backup', ['--json', '--to', dir]);
+      assert.is(r.exitCode, 1, `${name}: ${r.stderr}`);
+      assert.match(r.stderr, message, `${name}: ${r.stderr}`);
+      assert.match(r.stderr, /; the partial backup was removed/, `${name}: ${r.stderr}`);
+      assert.equal(readdirSync(dir), [], `${name}: nothing may remain`);
+      assert.not.ok(existsSync(e!.paths.backupLock), `${name}: lock released`);
+    });
+  }
+  // The real compressor again: the same command succeeds (the cases failed for their damage only).
+  const ok = await e!.snapd.runApp('backup', ['--json', '--to', join(e!.snapd.root, 'damaged-flipped')]);
+  assert.is(ok.exitCode, 0, ok.stderr);
 });
 
 test('a killed backup leaves only a partial directory, removed by the next run', async () => {
