@@ -15,7 +15,6 @@ import { readState } from '../state/state.js';
 import { ensureSelfSigned, installCustomCertificate } from './certificates.js';
 import { decide } from '../acme/acme.js';
 import { checkLocation } from './locations.js';
-import { rotateDatabasePassword, updateImmichMlConfig } from './database.js';
 import { readIfExists, renderHaproxy, renderTimerSettings } from './render.js';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -77,6 +76,8 @@ async function applyChecked(
 
   // 3. Password rotation (Postgres is running: configure runs after services start).
   if (stepsOf(plan, 'rotate-database-password').length > 0 && s['database-password'] !== undefined) {
+    // database.ts brings Postgres' client (pg): loaded only by the steps that talk to Postgres.
+    const { rotateDatabasePassword } = await import('./database.js');
     const changed = await rotateDatabasePassword(paths, c.previous?.['internal.postgres-port'] ?? s['internal.postgres-port'], s['database-password']);
     if (changed) step('configure: database password rotated');
   }
@@ -125,7 +126,7 @@ async function applyChecked(
   if (certificateChanged) changedFiles.add('haproxy.cfg');
 
   // Immich's stored machine-learning settings (env vars only seed its defaults).
-  if (stepsOf(plan, 'update-immich-ml-config').length > 0) await updateImmichMlConfig(paths, s);
+  if (stepsOf(plan, 'update-immich-ml-config').length > 0) await (await import('./database.js')).updateImmichMlConfig(paths, s);
 
   // 5. Services (queued by snapd until this hook succeeds).
   for (const sv of stepsOf(plan, 'service')) {
