@@ -148,6 +148,9 @@ export class FakeSnapd {
 
   /** snapd's variables for a hook or app of revision `l`, before snap.yaml's `environment:` layers. */
   private baseEnv(l: FakeSnapLayout, cookie: string): Record<string, string> {
+    // snap run creates the caller's $SNAP_USER_DATA (root's ~/snap/<instance>/<rev>) before every
+    // hook and app it starts; the executables keep Node's compile cache there.
+    mkdirSync(snapEnvFor(l, this.version).SNAP_USER_DATA!, { recursive: true, mode: 0o755 });
     return { ...snapEnvFor(l, this.version), PATH: this.basePath(l), SNAP_COOKIE: cookie, SNAP_CONTEXT: cookie, FAKE_SNAPD_SOCKET: this.socketPath, SNAPPY_GLOBAL_ROOT: this.root, ...this.extraEnv };
   }
 
