@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeSnapd } from '../test/harness/fake-snapd.js';
-import { repoRoot } from '../test/harness/fake-snap.js';
+import { repoRoot, shippedNode } from '../test/harness/fake-snap.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -64,7 +64,7 @@ async function measure(client: 'go' | 'node'): Promise<Sample[]> {
 
 /** `node -e 0` with the shipped Node, median of 15: this run's yardstick for a Node start. */
 function nodeStart(): number {
-  const node = execFileSync('bash', [join(repoRoot, 'scripts/shipped-node.sh')], { encoding: 'utf8' }).trim();
+  const node = shippedNode();
   const ms: number[] = [];
   for (let i = 0; i < 15; i++) {
     const t0 = performance.now();

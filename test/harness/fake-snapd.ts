@@ -150,8 +150,9 @@ export class FakeSnapd {
   private baseEnv(l: FakeSnapLayout, cookie: string): Record<string, string> {
     // snap run creates the caller's $SNAP_USER_DATA (root's ~/snap/<instance>/<rev>) before every
     // hook and app it starts; the executables keep Node's compile cache there.
-    mkdirSync(snapEnvFor(l, this.version).SNAP_USER_DATA!, { recursive: true, mode: 0o755 });
-    return { ...snapEnvFor(l, this.version), PATH: this.basePath(l), SNAP_COOKIE: cookie, SNAP_CONTEXT: cookie, FAKE_SNAPD_SOCKET: this.socketPath, SNAPPY_GLOBAL_ROOT: this.root, ...this.extraEnv };
+    const snap = snapEnvFor(l, this.version);
+    mkdirSync(snap.SNAP_USER_DATA!, { recursive: true, mode: 0o755 });
+    return { ...snap, PATH: this.basePath(l), SNAP_COOKIE: cookie, SNAP_CONTEXT: cookie, FAKE_SNAPD_SOCKET: this.socketPath, SNAPPY_GLOBAL_ROOT: this.root, ...this.extraEnv };
   }
 
   /** What the service runner gives a daemon before it layers the app's own `environment:`. */

@@ -53,9 +53,10 @@ check_eq server-ping '{"res":"pong"}' "$(curl -s -m 3 "http://127.0.0.1:${port:-
 # Plain daemons: each unit's main process (systemd's MainPID) IS the service, because every
 # bin/run-* wrapper execve's it; and no process of ours (a Node bundle under $SNAP/bin or
 # meta/hooks) is left running once the daemons are up.
+main_pid() { systemctl show -p MainPID --value "snap.$SNAP_NAME.$1.service" 2> /dev/null; }
 main_exe() {
   local pid
-  pid="$(systemctl show -p MainPID --value "snap.$SNAP_NAME.$1.service" 2> /dev/null)"
+  pid="$(main_pid "$1")"
   [ -n "$pid" ] && [ "$pid" != 0 ] && readlink "/proc/$pid/exe"
 }
 wait_for 30 sh -c "systemctl show -p MainPID --value snap.$SNAP_NAME.immich-machine-learning.service | grep -qv '^0$'"
@@ -68,7 +69,7 @@ for pair in postgres:/usr/lib/postgresql/15/bin/postgres redis:/usr/bin/redis-se
   # /proc/PID/exe names the file as the process sees it (/snap/<name>/<rev>/...).
   check_eq "main-process-is-$app" "$want" "$(printf '%s' "$got" | sed "s|^/snap/$SNAP_NAME/[^/]*||")"
 done
-check_eq postgres-main-runs-as-daemon 584792 "$(stat -c %u "/proc/$(systemctl show -p MainPID --value "snap.$SNAP_NAME.postgres.service")")"
+check_eq postgres-main-runs-as-daemon 584792 "$(stat -c %u "/proc/$(main_pid postgres)")"
 ours="$(ps -eo pid=,args= | awk -v s="/snap/$SNAP_NAME/" '$2 ~ "node$" && ($3 ~ "^" s "[^/]+/bin/" || $3 ~ "^" s "[^/]+/meta/hooks/") { print }')"
 check_eq no-wrapper-resident "" "$ours"
 ps -eo pid,ppid,rss,args --sort=pid | grep -E "/snap/$SNAP_NAME/|postgres:|immich|redis" | grep -v grep > "$OUT/processes-after-install.txt" 2>&1 || true
