@@ -118,6 +118,7 @@ async function applyChecked(
   }
   if (render.has('backup-settings') && writeFileIfChanged(paths.backupSettings, renderTimerSettings(s, 'backup'), 0o644)) changedFiles.add('backup-settings');
   if (render.has('acme-settings') && writeFileIfChanged(paths.acmeSettings, renderTimerSettings(s, 'acme'), 0o644)) changedFiles.add('acme-settings');
+  const servedHaproxyCfg = readIfExists(paths.haproxyCfg);
   if (checkedHaproxy !== undefined) {
     // Checked with `haproxy -c` in phase 2; the rename is atomic.
     renameSync(checkedHaproxy, paths.haproxyCfg);
@@ -128,12 +129,13 @@ async function applyChecked(
   // Immich's stored machine-learning settings (env vars only seed its defaults).
   if (stepsOf(plan, 'update-immich-ml-config').length > 0) await (await import('./database.js')).updateImmichMlConfig(paths, s);
 
-  // 5. Services (queued by snapd until this hook succeeds).
+  // 5. Services (queued by snapd until this hook succeeds; HAProxy's reload is done here, below).
   for (const sv of stepsOf(plan, 'service')) {
     if (sv.onlyIfChanged && !sv.onlyIfChanged.some((f) => changedFiles.has(f))) continue;
     const name = paths.service(sv.service);
     step(`configure: ${sv.action} ${sv.service} (${sv.because.join(', ')})`);
-    if (sv.action === 'reload') await snapctl.restart([name], { reload: true });
+    if (sv.action === 'reload' && sv.service === 'haproxy') await reloadHaproxyNow(paths, snapctl, servedHaproxyCfg);
+    else if (sv.action === 'reload') await snapctl.restart([name], { reload: true });
     else if (sv.action === 'restart') await snapctl.restart([name]);
     else if (sv.action === 'start-enable') await snapctl.start([name], { enable: true });
     else await snapctl.stop([name], { disable: true });
@@ -145,6 +147,34 @@ async function applyChecked(
   if (obtainAcme) {
     step(`configure: acme-renew will obtain the certificate for ${s['https.acme.domain']} now`);
     await snapctl.restart([paths.service('acme-renew')]);
+  }
+}
+
+/**
+ * HAProxy's graceful reload, by the hook itself through HAProxy's master CLI: what the haproxy
+ * app's reload-command (`run-haproxy reload`) does, without a second Node start and a snapd task
+ * after the hook (docs/startup.md, "snap set"). It also lets the hook fail when HAProxy does not
+ * take the new file, so snapd rolls the settings back; the previous haproxy.cfg is put back first,
+ * so that file, settings and the running HAProxy agree (acme-renew does the same).
+ * When the master CLI does not answer (HAProxy stopped, still starting, or just reloaded: 2.6
+ * listens again a moment after the new worker forks), snapd's `snapctl restart --reload` is queued
+ * as before and runs the reload-command after the hook.
+ * Confinement allows it: the socket is in $SNAP_COMMON, and snapd's AppArmor template lets every
+ * app and hook of a snap reach the others' unix sockets (`unix peer=(label=snap.@{SNAP_INSTANCE_NAME}.*)`,
+ * snapd interfaces/apparmor/template.go).
+ */
+async function reloadHaproxyNow(paths: SnapPaths, snapctl: Snapctl, servedCfg: string | undefined): Promise<void> {
+  const { reloadHaproxy, showProcOrUndefined } = await import('../haproxy/reload.js');
+  if ((await showProcOrUndefined(paths.haproxyMasterSocket)) === undefined) {
+    await snapctl.restart([paths.service('haproxy')], { reload: true });
+    return;
+  }
+  try {
+    const r = await reloadHaproxy({ masterSocket: paths.haproxyMasterSocket, pidFile: paths.haproxyPidFile });
+    step(`configure: haproxy reloaded: worker ${r.newWorkers.join(', ')} serving, previous workers finish their requests (${r.elapsedMs} ms)`);
+  } catch (err) {
+    if (servedCfg !== undefined) writeFileAtomic(paths.haproxyCfg, servedCfg, 0o644);
+    throw err;
   }
 }
 

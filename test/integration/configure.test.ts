@@ -5,7 +5,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { FakeSnapd, SnapdChangeError } from '../harness/fake-snapd.js';
 import { waitFor } from '../harness/wait.js';
 import { snapEnvFor } from '../harness/fake-snap.js';
 import { snapPaths, type SnapPaths } from '../../hooks-src/snap/paths.js';
+import { showProcOrUndefined } from '../../hooks-src/haproxy/reload.js';
 import type { SnapEnv } from '../../hooks-src/snap/env.js';
 
 const HTTP = 18_081;
@@ -60,6 +62,20 @@ function renderedFiles(paths: SnapPaths): Record<string, string> {
   walk(paths.certsDir);
   out[paths.appliedConfig] = createHash('sha256').update(readFileSync(paths.appliedConfig)).digest('hex');
   return out;
+}
+
+/** The master's reload count. Its CLI listens again a moment after a reload's new worker forks. */
+async function masterReloads(paths: SnapPaths): Promise<number> {
+  let reloads: number | undefined;
+  await waitFor("HAProxy's master CLI", async () => {
+    reloads = (await showProcOrUndefined(paths.haproxyMasterSocket))?.master?.reloads;
+    return reloads !== undefined;
+  }, 10_000);
+  return reloads as number;
+}
+
+function haproxyLog(s: FakeSnapd): string {
+  return readFileSync(s.services.logPath('haproxy'), 'utf8');
 }
 
 function pids(s: FakeSnapd): Record<string, number | undefined> {
@@ -119,9 +135,57 @@ test('injection attempts are refused and no rendered file gains a line', async (
 
 test('proxy.timeout reloads HAProxy gracefully and touches nothing else', async ({ snapd, paths }) => {
   const before = pids(snapd);
-  await snapd.set(['proxy.timeout=20m']);
+  const reloads = await masterReloads(paths);
+  const logAt = haproxyLog(snapd).length;
+  const r = await snapd.set(['proxy.timeout=20m']);
   assert.match(readFileSync(paths.haproxyCfg, "utf8"), /timeout client 1200s/);
   assert.equal(pids(snapd), before, 'a reload keeps every process, HAProxy included');
+  assert.is(await masterReloads(paths), reloads + 1, 'the master reloaded once');
+  // The hook reloads through HAProxy's master CLI itself; no reload-command runs after it.
+  assert.match(r.output, /configure: haproxy reloaded: worker \d+ serving/);
+  assert.not.match(haproxyLog(snapd).slice(logAt), /haproxy reloaded/);
+  assert.is((await get(`http://127.0.0.1:${HTTP}/api/server/ping`)).status, 200);
+});
+
+test("when HAProxy's master CLI does not answer, the reload is left to snapd's reload-command", async ({ snapd, paths }) => {
+  const before = pids(snapd);
+  const reloads = await masterReloads(paths);
+  const away = `${paths.haproxyMasterSocket}.away`;
+  renameSync(paths.haproxyMasterSocket, away);
+  const logAt = haproxyLog(snapd).length;
+  let r;
+  try {
+    r = await snapd.set(['proxy.timeout=30m']);
+  } finally {
+    // The re-executed master keeps its inherited listener: give the socket its name back.
+    if (existsSync(paths.haproxyMasterSocket)) rmSync(away);
+    else renameSync(away, paths.haproxyMasterSocket);
+  }
+  assert.match(readFileSync(paths.haproxyCfg, 'utf8'), /timeout client 1800s/);
+  assert.not.match(r.output, /configure: haproxy reloaded/);
+  assert.match(haproxyLog(snapd).slice(logAt), /haproxy reloaded: worker \d+ serving/, 'run-haproxy reload ran after the hook');
+  assert.equal(pids(snapd), before);
+  assert.is(await masterReloads(paths), reloads + 1);
+  await snapd.set(['proxy.timeout=20m']);
+});
+
+test('a reload HAProxy refuses (its new port is taken) fails the snap set: settings, haproxy.cfg and the served port stay', async ({ snapd, paths }) => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(HTTP + 7, '0.0.0.0', resolve));
+  try {
+    const cfg = readFileSync(paths.haproxyCfg, 'utf8');
+    const before = pids(snapd);
+    const message = await rejected(snapd, [`http.port=${HTTP + 7}`]);
+    assert.match(message, /HAProxy kept its previous configuration/);
+    assert.is(snapd.get('http.port'), HTTP, 'snapd rolled the setting back');
+    assert.is(readFileSync(paths.haproxyCfg, 'utf8'), cfg, 'the served haproxy.cfg was put back');
+    assert.equal(pids(snapd), before);
+    assert.is((await get(`http://127.0.0.1:${HTTP}/api/server/ping`)).status, 200, 'HAProxy still serves the old port');
+  } finally {
+    await new Promise((resolve) => taken.close(resolve));
+  }
+  // Nothing is left half-applied: the next change applies cleanly.
+  await snapd.set(['proxy.timeout=10m']);
   assert.is((await get(`http://127.0.0.1:${HTTP}/api/server/ping`)).status, 200);
 });
 
