@@ -39,6 +39,7 @@ packages=(
   postgresql-15 postgresql-client-15 postgresql-contrib postgresql-server-dev-15
   haproxy redis-server lego pebble build-essential zstd openssl util-linux ca-certificates
   time # /usr/bin/time -f %M: peak memory in bench/startup.ts
+  strace # which files HAProxy opens at start: test/unit/haproxy/render.test.ts
   chromium # headless browser: test/integration/starting-page.test.ts
   xfsprogs # a reflink XFS on a loop device: pg_upgrade --clone in test/integration/pg-upgrade.test.ts
   patchelf # snap/local/runtime-fixes.sh (the recipe's DT_RPATH on Postgres client binaries), tested as-is

@@ -162,6 +162,12 @@ export function renderHaproxyConfig(input: HaproxyInput): string {
     // this bounds how long, and mworker-max-reloads bounds how many pile up.
     `    hard-stop-after ${HARD_STOP_AFTER}`,
     '    mworker-max-reloads 50',
+    // HAProxy's internal HTTP client serves Lua scripts and OCSP auto-update only, and this config
+    // uses neither (test/unit/haproxy/render.test.ts keeps it so). Left at its default
+    // (`@system-ca`, verify required) it reads the system's whole CA store (about 145 files here)
+    // at every start: each `haproxy -c`, each reload's re-executed master. Not loading it takes
+    // about 25 ms off each (HAProxy 2.6 here; the keyword exists in 2.6 and 2.8).
+    '    httpclient.ssl.verify none',
     '    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets',
     '    ssl-default-bind-ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305',
     '    ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256',

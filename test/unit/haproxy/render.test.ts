@@ -58,6 +58,24 @@ test('default: master-worker, stdout logs, HTTP on all addresses, no HTTPS front
   assert.not.match(cfg, /Strict-Transport-Security/);
 });
 
+test("HAProxy's internal HTTP client stays unused, so not loading the CA store for it changes nothing", () => {
+  for (const input of [base(), base({ https: https() }), base({ https: https({ mode: 'acme' }), acmeChallengePort: 8402 })]) {
+    const cfg = renderHaproxyConfig(input);
+    assert.match(cfg, /^ {4}httpclient\.ssl\.verify none$/m);
+    // Its only users: Lua (lua-load, lua-prepend-path), OCSP auto-update, HAProxy's own ACME client.
+    assert.not.match(cfg, /lua|ocsp-update|^acme\b|httpclient\.(resolvers|ssl\.ca-file)/m);
+  }
+  // And without the CA store, HAProxy does not open it (the time this saves).
+  const cfgFile = join(dir, 'no-ca.cfg');
+  writeFileSync(cfgFile, renderHaproxyConfig(base({ http: { port: 18_099, bind: '127.0.0.1' } })));
+  // strace: scripts/setup-test-env.sh installs it.
+  const trace = spawnSync('strace', ['-f', '-e', 'trace=openat', HAPROXY, '-c', '-f', cfgFile], { encoding: 'utf8' });
+  assert.is(trace.error, undefined, 'strace is missing: run scripts/setup-test-env.sh');
+  assert.is(trace.status, 0, trace.stderr);
+  assert.match(trace.stderr, /openat\(AT_FDCWD, "[^"]*no-ca\.cfg"/, 'the trace shows what HAProxy opened');
+  assert.not.match(trace.stderr, /\/certs\/[^"]+\.pem/);
+});
+
 test('deterministic: same input, byte-identical output', () => {
   assert.is(renderHaproxyConfig(base({ https: https({ hsts: true }) })), renderHaproxyConfig(base({ https: https({ hsts: true }) })));
 });
