@@ -26,7 +26,7 @@ export function esbuildOptions(entry, outfile) {
     logLevel: 'warning',
     // pg loads pg-native only when asked to; it is never shipped.
     external: ['pg-native'],
-    // execa and friends are ESM and read import.meta.url; give the CJS bundle a real value.
+    // ESM dependencies may read import.meta.url; give the CJS bundle a real value.
     define: { 'import.meta.url': '__importMetaUrl' },
     banner: {
       js: '#!/usr/bin/env node\nconst __importMetaUrl=require("url").pathToFileURL(__filename).href;',

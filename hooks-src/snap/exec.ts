@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 
 export interface RunResult {
   exitCode: number;
@@ -31,24 +31,61 @@ function afterUserSwitch(file: string, args: readonly string[], options: RunOpti
   return { file: '/usr/bin/env', args: [`--chdir=${options.cwd}`, '--', file, ...args], cwd: '/' };
 }
 
-export const runCommand: CommandRunner = async (file0, args0, options = {}) => {
+/**
+ * Node's own spawn rather than execa: the same behaviour for what we use (no shell, output kept
+ * verbatim, never rejects on a non-zero exit, a time limit), without loading execa and its
+ * dependencies at every start of a hook (docs/startup.md).
+ */
+export const runCommand: CommandRunner = (file0, args0, options = {}) => {
   const { file, args, cwd } = afterUserSwitch(file0, args0, options);
-  const result = await execa(file, args, {
-    reject: false,
-    stripFinalNewline: false,
-    env: options.env,
-    extendEnv: !options.replaceEnv,
-    input: options.input,
-    stdin: options.input === undefined ? 'ignore' : undefined,
-    cwd,
-    uid: options.uid,
-    gid: options.gid,
-    timeout: options.timeoutMs,
+  return new Promise((resolve) => {
+    const env = options.replaceEnv ? options.env : options.env === undefined ? process.env : { ...process.env, ...options.env };
+    const child = spawn(file, args, {
+      env,
+      cwd,
+      uid: options.uid,
+      gid: options.gid,
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on('data', (c: Buffer) => out.push(c));
+    child.stderr?.on('data', (c: Buffer) => err.push(c));
+    let timedOut = false;
+    let killer: NodeJS.Timeout | undefined;
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGTERM');
+            killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+          }, options.timeoutMs);
+    let failedToStart: Error | undefined;
+    child.on('error', (e) => {
+      failedToStart = e;
+    });
+    if (options.input !== undefined && child.stdin) {
+      // A child that exits without reading its input must not fail us with EPIPE.
+      child.stdin.on('error', () => {});
+      child.stdin.end(options.input);
+    }
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      clearTimeout(killer);
+      const stdout = Buffer.concat(out).toString('utf8');
+      const stderr = Buffer.concat(err).toString('utf8');
+      if (failedToStart || code === null) {
+        // Could not start at all (ENOENT, EACCES) or killed by a signal/timeout.
+        const why = timedOut ? 'timed out' : failedToStart ? oneLineError(file, failedToStart) : `killed by ${String(signal)}`;
+        resolve({ exitCode: 127, stdout, stderr: `${file0}: ${why}\n` });
+        return;
+      }
+      resolve({ exitCode: code, stdout, stderr });
+    });
   });
-  if (result.failed && result.exitCode === undefined) {
-    // Could not start at all (ENOENT, EACCES) or killed by a signal/timeout.
-    const why = result.timedOut ? 'timed out' : result.signal ? `killed by ${result.signal}` : result.shortMessage;
-    return { exitCode: 127, stdout: String(result.stdout ?? ''), stderr: `${file0}: ${why}\n` };
-  }
-  return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
 };
+
+function oneLineError(file: string, e: NodeJS.ErrnoException): string {
+  return e.code ? `Command failed with ${e.code}: ${file}` : e.message.split('\n')[0] ?? String(e);
+}
