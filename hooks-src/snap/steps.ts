@@ -7,8 +7,9 @@ import { step as log } from './log.js';
  * TEST-ONLY FAULT INJECTION: when the environment variable IMMICH_DISTRIBUTION_FAILPOINT equals
  * `<hook>:<step>`, the process SIGKILLs itself as that step begins, exactly as if snapd's timeout
  * or a power cut had struck there. The integration tests use it to prove every hook converges when
- * run again. snapd never sets this variable, and a hook's environment cannot be set by a user, so
- * it is inert in production.
+ * run again. `<hook>:<step>:stop` SIGSTOPs it there instead, so that a test can change the world
+ * at that exact point (fill the disk) before it sends SIGCONT. snapd never sets this variable, and
+ * a hook's environment cannot be set by a user, so it is inert in production.
  */
 export interface Step {
   name: string;
@@ -29,6 +30,7 @@ export async function runSteps(hook: string, steps: readonly Step[], env: NodeJS
   }
   for (const s of steps) {
     if (failpointHit(hook, s.name, env)) process.kill(process.pid, 'SIGKILL');
+    if (env[FAILPOINT_ENV] === `${hook}:${s.name}:stop`) process.kill(process.pid, 'SIGSTOP');
     log(`${hook}: ${s.name}`);
     await s.run();
   }

@@ -6,6 +6,8 @@ export interface ProcessInfo {
   pid: number;
   ppid: number;
   pgid: number;
+  /** /proc/PID/stat's state: R running, S sleeping, T stopped, Z zombie, ... */
+  state: string;
   uid: number;
   /** The executable's real path (`/proc/PID/exe`), '' when unreadable (a kernel thread). */
   exe: string;
@@ -33,6 +35,7 @@ export function processInfo(pid: number): ProcessInfo | undefined {
       pid,
       ppid: Number(rest[1]),
       pgid: Number(rest[2]),
+      state: rest[0] ?? '',
       uid: Number(field('Uid').split(/\s+/)[0]),
       exe,
       // NUL-separated; a process that set its title (process.title) pads it with NULs.

@@ -11,6 +11,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statS
 import { join } from 'node:path';
 import { type Env, POPULATE_SQL, WIPE_SQL, changeMedia, fileHashes, installed, mountTmpfs, populateMedia, query, tableChecksums, teardown, waitFor } from './backup-fixtures.js';
 import { parseManifest, renderManifest } from '../../hooks-src/backup/manifest.js';
+import { processInfo } from '../harness/processes.js';
 
 const test = suite('restore');
 let e: Env | undefined;
@@ -153,16 +154,19 @@ test('disk full: too little space is refused up front; the disk filling up mid-s
   }
 
   // 2. Room enough when checked, then something else (an upload) fills the disk while the media
-  //    are being staged: ENOSPC mid-copy. The filler is fallocate'd the moment staging begins.
+  //    are being staged: ENOSPC mid-copy. The command stops itself as staging begins (the test-only
+  //    failpoint `restore:stage-media:stop`, after the space check), the disk is filled, and it
+  //    goes on: the copy meets a full disk whatever the machine's speed.
   umount = mountTmpfs(e!.media, `${Math.ceil((liveBytes * 1.3 + logical * 1.5 + 80 * 2 ** 20) / 4096) * 4096}`);
   try {
     cpSync(keep, e!.media, { recursive: true });
-    const env = e!.snapd.appEnv('restore');
+    const env = { ...e!.snapd.appEnv('restore'), IMMICH_DISTRIBUTION_FAILPOINT: 'restore:stage-media:stop' };
     const child = spawn(join(e!.snapd.layout.snap, 'bin/restore'), [backupId, '--yes'], { env, stdio: ['ignore', 'ignore', 'pipe'], cwd: '/' });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number>((r) => child.once('exit', (code) => r(code ?? -1)));
-    await waitFor('staging', () => readdirSync(e!.media).some((n) => n.startsWith('.restore-staging-')), 60_000);
+    await waitFor('restore stopped as staging begins', () => processInfo(child.pid!)?.state === 'T', 60_000);
+    assert.not.ok(readdirSync(e!.media).some((n) => n.startsWith('.restore-staging-')), 'stopped before staging');
     const filler = join(e!.media, 'upload', 'filler.bin');
     try {
       const fs = statfsSync(e!.media);
@@ -170,6 +174,7 @@ test('disk full: too little space is refused up front; the disk filling up mid-s
     } catch {
       /* as much as fits */
     }
+    process.kill(child.pid!, 'SIGCONT');
     const code = await exited;
     rmSync(filler, { force: true });
     assert.is(code, 1, stderr);

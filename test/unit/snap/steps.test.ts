@@ -41,4 +41,26 @@ test('the failpoint matches <hook>:<step> exactly', () => {
   assert.not.ok(failpointHit('install', 'init-cluster', {}));
 });
 
+test('<hook>:<step>:stop stops the process as that step begins; SIGCONT lets it go on', async () => {
+  const { spawn } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const stepsModule = new URL('../../../hooks-src/snap/steps.ts', import.meta.url).href;
+  const program = `const { runSteps } = await import(${JSON.stringify(stepsModule)});
+    await runSteps('x', [{ name: 'a', run: () => process.stdout.write('a ') }, { name: 'b', run: () => process.stdout.write('b') }]);`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', program], {
+    env: { ...process.env, IMMICH_DISTRIBUTION_FAILPOINT: 'x:b:stop' },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', r));
+  const state = () => readFileSync(`/proc/${child.pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
+  for (let i = 0; i < 400 && state() !== 'T'; i++) await new Promise((r) => setTimeout(r, 25));
+  assert.is(state(), 'T', 'stopped');
+  assert.is(out, 'a ', 'step a ran, step b did not start');
+  process.kill(child.pid!, 'SIGCONT');
+  assert.is(await exited, 0);
+  assert.is(out, 'a b');
+});
+
 test.run();
