@@ -53,6 +53,8 @@ current_rev() { readlink "/snap/$SNAP_NAME/current" 2> /dev/null; }
 # service_state APP: the Current column of `snap services` (active/inactive/-).
 service_state() { snap services "$SNAP_NAME.$1" 2> /dev/null | awk 'NR == 2 { print $3 }'; }
 service_active() { [ "$(service_state "$1")" = active ]; }
+# systemd's main process of an app's unit (0 when it is not running).
+main_pid() { systemctl show -p MainPID --value "snap.$SNAP_NAME.$1.service" 2> /dev/null; }
 # http_code URL: the HTTP status (000 when nothing answers).
 http_code() { curl -s -o /dev/null -m 5 -w '%{http_code}' "$1" 2> /dev/null || true; }
 

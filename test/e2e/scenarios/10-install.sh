@@ -53,7 +53,6 @@ check_eq server-ping '{"res":"pong"}' "$(curl -s -m 3 "http://127.0.0.1:${port:-
 # Plain daemons: each unit's main process (systemd's MainPID) IS the service, because every
 # bin/run-* wrapper execve's it; and no process of ours (a Node bundle under $SNAP/bin or
 # meta/hooks) is left running once the daemons are up.
-main_pid() { systemctl show -p MainPID --value "snap.$SNAP_NAME.$1.service" 2> /dev/null; }
 main_exe() {
   local pid
   pid="$(main_pid "$1")"

@@ -10,6 +10,16 @@ check_eq password-works-over-tcp 1 "$(snap run --shell "$SNAP_NAME.psql" -c \
 check_eq secret-file-matches "$pw" "$(cat "$COMMON/secrets/database-password" 2> /dev/null)"
 
 # Valid change: http.port (8480: 8080 is the default internal.stats-port, and snap set refuses the clash).
+# HAProxy reloads gracefully: the configure hook sends the reload to HAProxy's master CLI itself
+# (over the unix socket in $SNAP_COMMON, which snapd's AppArmor template allows between a snap's
+# hooks and apps), so the master keeps its pid.
+haproxy_master="$(main_pid haproxy)"
+# How often the unit's journal says so: HAProxy's master on every reload ("Reloading HAProxy"), the
+# reload-command (`run-haproxy reload`) when snapd ran it ("haproxy reloaded: worker").
+haproxy_log_count() { journalctl -u "snap.$SNAP_NAME.haproxy.service" --no-pager 2> /dev/null | grep -c "$1"; }
+haproxy_log_count_above() { [ "$(haproxy_log_count "$1")" -gt "$2" ]; }
+master_reloads_before="$(haproxy_log_count 'Reloading HAProxy')"
+reload_commands_before="$(haproxy_log_count 'haproxy reloaded: worker')"
 if timed set-http-port snap set "$SNAP_NAME" http.port=8480 > "$OUT/set-valid.out" 2>&1; then pass set-valid-rc0; else
   fail set-valid-rc0 "$(tail -n 5 "$OUT/set-valid.out" | tr '\n' ' ' | cut -c1-400)"; fi
 check_eq set-valid-stored 8480 "$(snap get "$SNAP_NAME" http.port 2>&1)"
@@ -25,7 +35,18 @@ else
     fail haproxy-on-new-port "nothing answers on 8480 (haproxy $(service_state haproxy))"
   fi
   check_eq ping-through-haproxy '{"res":"pong"}' "$(curl -s -m 5 http://127.0.0.1:8480/api/server/ping)"
+  check_eq haproxy-reloaded-not-restarted "$haproxy_master" "$(main_pid haproxy)"
+  check set-reloaded-master wait_for 10 haproxy_log_count_above 'Reloading HAProxy' "$master_reloads_before"
+  check_eq set-reloaded-by-hook-not-reload-command "$reload_commands_before" "$(haproxy_log_count 'haproxy reloaded: worker')"
 fi
+
+# snapd's own graceful reload (the app's reload-command, `run-haproxy reload`) against the master:
+# what `snap restart --reload` runs, and the configure hook's fallback.
+if timed restart-reload snap restart --reload "$SNAP_NAME.haproxy" > "$OUT/restart-reload.out" 2>&1; then pass restart-reload-rc0; else
+  fail restart-reload-rc0 "$(tail -n 5 "$OUT/restart-reload.out" | tr '\n' ' ' | cut -c1-400)"; fi
+check_eq restart-reload-same-master "$haproxy_master" "$(main_pid haproxy)"
+check restart-reload-ran-reload-command wait_for 10 haproxy_log_count_above 'haproxy reloaded: worker' "$reload_commands_before"
+check_eq ping-after-restart-reload '{"res":"pong"}' "$(curl -s -m 5 http://127.0.0.1:8480/api/server/ping)"
 
 # Invalid change: refused, old value kept (snapd rolls the transaction back).
 if timed set-invalid snap set "$SNAP_NAME" http.port=not-a-port > "$OUT/set-invalid.out" 2>&1; then
