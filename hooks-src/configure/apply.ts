@@ -74,11 +74,15 @@ async function applyChecked(
 ): Promise<void> {
   const { paths, snapctl, settings: s, plan } = c;
 
-  // 3. Password rotation (Postgres is running: configure runs after services start).
+  // Postgres runs (configure runs after services start) on the port it was started with: a new
+  // internal.postgres-port takes effect only with the restart queued below.
+  const runningPgPort = c.previous?.['internal.postgres-port'] ?? s['internal.postgres-port'];
+
+  // 3. Password rotation.
   if (stepsOf(plan, 'rotate-database-password').length > 0 && s['database-password'] !== undefined) {
     // database.ts brings Postgres' client (pg): loaded only by the steps that talk to Postgres.
     const { rotateDatabasePassword } = await import('./database.js');
-    const changed = await rotateDatabasePassword(paths, c.previous?.['internal.postgres-port'] ?? s['internal.postgres-port'], s['database-password']);
+    const changed = await rotateDatabasePassword(paths, runningPgPort, s['database-password']);
     if (changed) step('configure: database password rotated');
   }
 
@@ -127,7 +131,7 @@ async function applyChecked(
   if (certificateChanged) changedFiles.add('haproxy.cfg');
 
   // Immich's stored machine-learning settings (env vars only seed its defaults).
-  if (stepsOf(plan, 'update-immich-ml-config').length > 0) await (await import('./database.js')).updateImmichMlConfig(paths, s);
+  if (stepsOf(plan, 'update-immich-ml-config').length > 0) await (await import('./database.js')).updateImmichMlConfig(paths, s, runningPgPort);
 
   // 5. Services (queued by snapd until this hook succeeds; HAProxy's reload is done here, below).
   for (const sv of stepsOf(plan, 'service')) {

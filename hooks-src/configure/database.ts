@@ -61,9 +61,9 @@ export async function rotateDatabasePassword(paths: SnapPaths, port: number, pas
  * and `.urls` there when Immich has created its tables (before the first start there is nothing
  * to update, and the environment seeds the same values).
  */
-export async function updateImmichMlConfig(paths: SnapPaths, s: Settings): Promise<boolean> {
+export async function updateImmichMlConfig(paths: SnapPaths, s: Settings, runningPort: number): Promise<boolean> {
   const url = s['ml.url'] || `http://127.0.0.1:${s['internal.ml-port']}`;
-  const db = await connectWhenReady(paths.pgSocketDir, s['internal.postgres-port'], IMMICH_DATABASE);
+  const db = await connectWhenReady(paths.pgSocketDir, runningPort, IMMICH_DATABASE);
   try {
     const { rows } = await db.query<{ present: boolean }>("SELECT to_regclass('public.system_metadata') IS NOT NULL AS present");
     if (!rows[0]?.present) return false;
