@@ -1,11 +1,9 @@
-import { runMain, wantsHelp } from '../snap/main.js';
+import { runEntry } from '../snap/main.js';
 
 // The hook's work is in steps/install.ts, loaded only past --help: answering --help
 // evaluates nothing else (docs/startup.md).
-runMain('install hook', async () => {
-  if (wantsHelp()) {
-    process.stdout.write('install: the snapd install hook of immich-distribution (run by snapd, not by hand)\n');
-    return 0;
-  }
-  return (await import('./steps/install.js')).install();
+runEntry({
+  name: 'install hook',
+  usage: 'install: the snapd install hook of immich-distribution (run by snapd, not by hand)\n',
+  run: async () => (await import('./steps/install.js')).install(),
 });

@@ -3,7 +3,8 @@ import { wantsHelp } from '../snap/main.js';
 
 // The hook's work is steps/pre-refresh.ts, loaded only past --help: answering --help evaluates
 // nothing else (docs/startup.md). It must never block a refresh: should even loading the steps
-// fail, the refresh goes on (see steps/pre-refresh.ts).
+// fail, the refresh goes on (see steps/pre-refresh.ts). So it is the one entry that does not go
+// through runEntry, whose failures exit non-zero.
 if (wantsHelp()) {
   process.stdout.write('pre-refresh: the snapd pre-refresh hook of immich-distribution (run by snapd, not by hand)\n');
 } else {

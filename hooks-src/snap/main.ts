@@ -31,3 +31,35 @@ export function runMain(name: string, main: () => Promise<number | void>): void 
 export function wantsHelp(argv: string[] = process.argv.slice(2)): boolean {
   return argv.includes('--help') || argv.includes('-h');
 }
+
+/** One executable, declared once: what `--help` prints, and the work it loads past `--help`. */
+export interface Entry {
+  /** Names the executable in its one-line errors (`<name>: <what is wrong>`). */
+  name: string;
+  /** Printed as-is for `--help`/`-h`, before anything else is evaluated (docs/startup.md). */
+  usage: string;
+  /**
+   * For wrappers of another program (psql, Immich's admin CLI): a lone `--help` prints the usage
+   * and then, inside the snap, goes on to the program, which prints its own help after ours.
+   */
+  programHelpFollows?: boolean;
+  run: (argv: string[]) => Promise<number | void>;
+}
+
+/** Runs an entry through runMain: `--help` answered from `usage`, otherwise its work. */
+export function runEntry(e: Entry): void {
+  runMain(e.name, async () => {
+    const argv = process.argv.slice(2);
+    if (e.programHelpFollows) {
+      if (argv.length === 1 && wantsHelp(argv)) {
+        process.stdout.write(e.usage);
+        // Outside the snap (or a copy of the file on its own) there is no program to ask.
+        if (!process.env.SNAP || !(await import('./env.js')).SnapEnvSchema.safeParse(process.env).success) return 0;
+      }
+    } else if (wantsHelp(argv)) {
+      process.stdout.write(e.usage);
+      return 0;
+    }
+    return e.run(argv);
+  });
+}

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UserError } from '../../hooks-src/snap/errors.js';
-import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
+import { runEntry } from '../../hooks-src/snap/main.js';
 
 const HELP = `usage: sudo immich-distribution.status [--json]
 
@@ -9,24 +9,24 @@ of each data area, the last backup and pending migrations. Exit 0 when every hea
 1 otherwise.
 `;
 
-runMain('status', async () => {
-  if (wantsHelp()) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  let json = false;
-  try {
-    json = Boolean(parseArgs({ options: { json: { type: 'boolean' } }, strict: true }).values.json);
-  } catch (err) {
-    throw new UserError(`${(err as Error).message.split('\n')[0]} (see --help)`, 2);
-  }
-  // Loaded only past --help and the argument check: answering them evaluates nothing else (docs/startup.md).
-  const [{ commandContext }, { collectStatus }, { renderStatus }] = await Promise.all([
-    import('../../hooks-src/backup/context.js'),
-    import('../../hooks-src/status/collect.js'),
-    import('../../hooks-src/status/render.js'),
-  ]);
-  const report = await collectStatus(commandContext('status'));
-  process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
-  return Object.values(report.health).every((h) => h.ok) ? 0 : 1;
+runEntry({
+  name: 'status',
+  usage: HELP,
+  run: async () => {
+    let json = false;
+    try {
+      json = Boolean(parseArgs({ options: { json: { type: 'boolean' } }, strict: true }).values.json);
+    } catch (err) {
+      throw new UserError(`${(err as Error).message.split('\n')[0]} (see --help)`, 2);
+    }
+    // Loaded only past --help and the argument check: answering them evaluates nothing else (docs/startup.md).
+    const [{ commandContext }, { collectStatus }, { renderStatus }] = await Promise.all([
+      import('../../hooks-src/backup/context.js'),
+      import('../../hooks-src/status/collect.js'),
+      import('../../hooks-src/status/render.js'),
+    ]);
+    const report = await collectStatus(commandContext('status'));
+    process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
+    return Object.values(report.health).every((h) => h.ok) ? 0 : 1;
+  },
 });

@@ -1,4 +1,4 @@
-import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
+import { runEntry } from '../../hooks-src/snap/main.js';
 
 /**
  * The acme-renew timer app (snapcraft.yaml: oneshot, twice a day; the configure hook also runs it
@@ -23,16 +23,12 @@ import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
  * ("has a change in progress").
  */
 // Its work is in steps/acme-renew.ts, loaded only past --help (docs/startup.md).
-runMain('acme-renew', async () => {
-  const argv = process.argv.slice(2);
-  if (wantsHelp(argv)) {
-    process.stdout.write(
-      'usage: acme-renew [--force]\n' +
-        '  Obtains or renews the https.mode=acme certificate with lego when it is missing or expires\n' +
-        '  within 30 days, then reloads HAProxy gracefully. Run twice a day by snapd.\n' +
-        '  --force  obtain a new certificate now even if the current one is not due\n',
-    );
-    return 0;
-  }
-  return (await import('./steps/acme-renew.js')).acmeRenew(argv);
+runEntry({
+  name: 'acme-renew',
+  usage:
+    'usage: acme-renew [--force]\n' +
+    '  Obtains or renews the https.mode=acme certificate with lego when it is missing or expires\n' +
+    '  within 30 days, then reloads HAProxy gracefully. Run twice a day by snapd.\n' +
+    '  --force  obtain a new certificate now even if the current one is not due\n',
+  run: async (argv) => (await import('./steps/acme-renew.js')).acmeRenew(argv),
 });

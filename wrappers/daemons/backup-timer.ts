@@ -1,4 +1,4 @@
-import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
+import { runEntry } from '../../hooks-src/snap/main.js';
 
 /**
  * The backup-timer daemon (oneshot; snapd's timer fires it nightly between 01:00 and 02:00).
@@ -10,10 +10,8 @@ import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
  * A failure exits non-zero, which systemd records for `snap services` and the journal.
  */
 // Its work is in steps/backup-timer.ts, loaded only past --help (docs/startup.md).
-runMain('backup-timer', async () => {
-  if (wantsHelp()) {
-    process.stdout.write('backup-timer: the scheduled-backup job of immich-distribution (run by snapd\'s timer)\n');
-    return 0;
-  }
-  return (await import('./steps/backup-timer.js')).backupTimer();
+runEntry({
+  name: 'backup-timer',
+  usage: 'backup-timer: the scheduled-backup job of immich-distribution (run by snapd\'s timer)\n',
+  run: async () => (await import('./steps/backup-timer.js')).backupTimer(),
 });

@@ -1,4 +1,4 @@
-import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
+import { runEntry } from '../../hooks-src/snap/main.js';
 
 /**
  * The haproxy daemon (snapcraft.yaml: `command: bin/run-haproxy`, `reload-command:
@@ -13,13 +13,10 @@ import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
  * new worker serves, 1 with one line otherwise.
  */
 // Its work is in steps/run-haproxy.ts, loaded only past --help (docs/startup.md).
-runMain('run-haproxy', async () => {
-  if (wantsHelp()) {
-    process.stdout.write(
-      'usage: run-haproxy          run HAProxy in the foreground (daemon command, run by snapd)\n' +
-        '       run-haproxy reload   reload its configuration gracefully (no connection dropped)\n',
-    );
-    return 0;
-  }
-  return (await import('./steps/run-haproxy.js')).runHaproxy();
+runEntry({
+  name: 'run-haproxy',
+  usage:
+    'usage: run-haproxy          run HAProxy in the foreground (daemon command, run by snapd)\n' +
+    '       run-haproxy reload   reload its configuration gracefully (no connection dropped)\n',
+  run: async () => (await import('./steps/run-haproxy.js')).runHaproxy(),
 });

@@ -1,4 +1,4 @@
-import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
+import { runEntry } from '../../hooks-src/snap/main.js';
 
 /**
  * The `immich-machine-learning` daemon: becomes `python3 -m immich_ml` from the snap's package
@@ -7,10 +7,8 @@ import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
  * service from the configure hook; it is never started with nothing to do.
  */
 // Its work is in steps/run-immich-ml.ts, loaded only past --help (docs/startup.md).
-runMain('run-immich-ml', async () => {
-  if (wantsHelp()) {
-    process.stdout.write('run-immich-ml: the immich-machine-learning daemon of immich-distribution (run by snapd)\n');
-    return 0;
-  }
-  return (await import('./steps/run-immich-ml.js')).runImmichMl();
+runEntry({
+  name: 'run-immich-ml',
+  usage: 'run-immich-ml: the immich-machine-learning daemon of immich-distribution (run by snapd)\n',
+  run: async () => (await import('./steps/run-immich-ml.js')).runImmichMl(),
 });

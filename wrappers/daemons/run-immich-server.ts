@@ -1,4 +1,4 @@
-import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
+import { runEntry } from '../../hooks-src/snap/main.js';
 
 /**
  * The `immich-server` daemon: waits for the Postgres and Redis sockets, then becomes Immich's own
@@ -8,10 +8,8 @@ import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
  * is readable by root only.
  */
 // Its work is in steps/run-immich-server.ts, loaded only past --help (docs/startup.md).
-runMain('run-immich-server', async () => {
-  if (wantsHelp()) {
-    process.stdout.write('run-immich-server: the immich-server daemon of immich-distribution (run by snapd)\n');
-    return 0;
-  }
-  return (await import('./steps/run-immich-server.js')).runImmichServer();
+runEntry({
+  name: 'run-immich-server',
+  usage: 'run-immich-server: the immich-server daemon of immich-distribution (run by snapd)\n',
+  run: async () => (await import('./steps/run-immich-server.js')).runImmichServer(),
 });

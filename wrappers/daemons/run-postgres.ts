@@ -1,4 +1,4 @@
-import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
+import { runEntry } from '../../hooks-src/snap/main.js';
 
 /**
  * The `postgres` daemon: prepares the runtime folders as root, drops to `_daemon_` and becomes the
@@ -7,10 +7,8 @@ import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
  * disconnected, a checkpoint written, a clean exit). SIGHUP reloads.
  */
 // Its work is in steps/run-postgres.ts, loaded only past --help (docs/startup.md).
-runMain('run-postgres', async () => {
-  if (wantsHelp()) {
-    process.stdout.write('run-postgres: the postgres daemon of immich-distribution (run by snapd)\n');
-    return 0;
-  }
-  return (await import('./steps/run-postgres.js')).runPostgres();
+runEntry({
+  name: 'run-postgres',
+  usage: 'run-postgres: the postgres daemon of immich-distribution (run by snapd)\n',
+  run: async () => (await import('./steps/run-postgres.js')).runPostgres(),
 });

@@ -1,4 +1,4 @@
-import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
+import { runEntry } from '../../hooks-src/snap/main.js';
 
 /**
  * The `redis` daemon: prepares the runtime folder, then becomes redis-server (as root, like every
@@ -7,10 +7,8 @@ import { runMain, wantsHelp } from '../../hooks-src/snap/main.js';
  * snapshot and exits 0.
  */
 // Its work is in steps/run-redis.ts, loaded only past --help (docs/startup.md).
-runMain('run-redis', async () => {
-  if (wantsHelp()) {
-    process.stdout.write('run-redis: the redis daemon of immich-distribution (run by snapd)\n');
-    return 0;
-  }
-  return (await import('./steps/run-redis.js')).runRedis();
+runEntry({
+  name: 'run-redis',
+  usage: 'run-redis: the redis daemon of immich-distribution (run by snapd)\n',
+  run: async () => (await import('./steps/run-redis.js')).runRedis(),
 });
