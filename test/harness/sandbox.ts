@@ -5,7 +5,8 @@
  *   npm run sandbox              # runs until Ctrl-C
  *   npm run sandbox -- --check   # installs, runs a few commands, stops (used by the tests)
  */
-import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { FakeSnapd, SnapdChangeError } from './fake-snapd.js';
@@ -14,6 +15,13 @@ import { repoRoot } from './fake-snap.js';
 const sandboxDir = join(repoRoot, 'build/sandbox');
 const controlSocket = join(sandboxDir, 'control.sock');
 const binDir = join(sandboxDir, 'bin');
+/**
+ * The snap's root. Postgres, Redis and HAProxy put unix sockets under it, and a socket's path must
+ * fit in 108 bytes (sun_path): below a checkout deep in a home folder, build/sandbox/root would not
+ * (Postgres: "could not create any Unix-domain sockets"). So it is a short folder in /tmp, named
+ * after this checkout, and build/sandbox/root points to it.
+ */
+const rootDir = join('/tmp', `immich-sandbox-${createHash('sha256').update(repoRoot).digest('hex').slice(0, 8)}`);
 
 export interface ControlRequest {
   args: string[];
@@ -123,9 +131,11 @@ function writeClients(snapd: FakeSnapd): void {
 
 async function main(): Promise<void> {
   const check = process.argv.includes('--check');
-  const root = join(sandboxDir, 'root');
+  const root = rootDir;
   rmSync(sandboxDir, { recursive: true, force: true });
+  rmSync(root, { recursive: true, force: true });
   mkdirSync(sandboxDir, { recursive: true });
+  symlinkSync(root, join(sandboxDir, 'root'));
   const snapd = await FakeSnapd.create({ root });
   const stop = async (code: number) => {
     await snapd.destroy({ keep: true });
@@ -163,9 +173,9 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       `immich-distribution is installed in the sandbox (revision ${snapd.layout.revision}, ${Date.now() - started} ms).`,
-      `  root:      ${rel(root)}   ($SNAP=${rel(snapd.layout.snap)}, $SNAP_COMMON=${rel(snapd.layout.common)})`,
+      `  root:      ${rel(join(sandboxDir, 'root'))} → ${root}   ($SNAP=${snapd.layout.snap}, $SNAP_COMMON=${snapd.layout.common})`,
       `  services:  ${status.map((s) => `${s.app}=${s.active ? 'active' : s.enabled ? 'inactive' : 'disabled'}`).join(' ')}`,
-      `  logs:      ${rel(snapd.logDir)}/<app>.log`,
+      `  logs:      ${snapd.logDir.startsWith(root) ? join(rel(join(sandboxDir, 'root')), relative(root, snapd.logDir)) : rel(snapd.logDir)}/<app>.log`,
       '',
       'Talk to it from another terminal:',
       `  ${b}/snap get ${snapd.instance} database-password`,
