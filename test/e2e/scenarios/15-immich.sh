@@ -104,7 +104,17 @@ check restored-without-second-photo sh -c "[ \"\$(curl -s -m 30 -o /dev/null -w 
 
 # Restarts: every process of the old instance goes (sigterm-all), so the new one gets the port.
 timed restart-server snap restart "$SNAP_NAME.immich-server" > /dev/null 2>&1
-wait_for 120 sh -c "[ \"\$(curl -s -m 3 $U/api/server/ping)\" = '{\"res\":\"pong\"}' ]"
+# HAProxy marks the restarted server UP on its next health check (1 s later), which can come after
+# a first request already got through on a connect retry (and after HAProxy marked the stopped one
+# DOWN): until then it serves the starting page. Wait for three answers in a row, ~1.5 s apart.
+pongs_in_a_row() {
+  local i
+  for i in 1 2 3; do
+    [ "$(curl -s -m 3 "$U/api/server/ping")" = '{"res":"pong"}' ] || return 1
+    sleep 0.7
+  done
+}
+wait_for 120 pongs_in_a_row
 check_eq ping-after-server-restart '{"res":"pong"}' "$(curl -s -m 5 "$U/api/server/ping")"
 timed restart-ml snap restart "$SNAP_NAME.immich-machine-learning" > /dev/null 2>&1
 wait_for 120 sh -c "[ \"\$(curl -s -m 3 http://127.0.0.1:$mlport/ping)\" = pong ]"
