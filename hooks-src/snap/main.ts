@@ -1,3 +1,4 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { UserError, oneLine } from './errors.js';
 import { debugEnabled } from './log.js';
 
@@ -30,6 +31,15 @@ export function runMain(name: string, main: () => Promise<number | void>): void 
 /** True when argv asks for help; every executable answers `--help` without touching the system. */
 export function wantsHelp(argv: string[] = process.argv.slice(2)): boolean {
   return argv.includes('--help') || argv.includes('-h');
+}
+
+/** node:util's parseArgs for a command: a mistake in the arguments is one line and exit 2 (usage). */
+export function parseCommandArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (err) {
+    throw new UserError(`${(err as Error).message.split('\n')[0]} (see --help)`, 2);
+  }
 }
 
 /** One executable, declared once: what `--help` prints, and the work it loads past `--help`. */

@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import { UserError } from '../../hooks-src/snap/errors.js';
-import { runEntry } from '../../hooks-src/snap/main.js';
+import { parseCommandArgs, runEntry } from '../../hooks-src/snap/main.js';
 
 const HELP = `usage: sudo immich-distribution.backup [options]
 
@@ -20,23 +19,18 @@ runEntry({
   name: 'backup',
   usage: HELP,
   run: async () => {
-    let args;
-    try {
-      args = parseArgs({
-        options: {
-          assets: { type: 'boolean', default: false },
-          'with-thumbnails': { type: 'boolean', default: false },
-          keep: { type: 'string' },
-          to: { type: 'string' },
-          list: { type: 'boolean', default: false },
-          json: { type: 'boolean', default: false },
-        },
-        strict: true,
-        allowPositionals: false,
-      }).values;
-    } catch (err) {
-      throw new UserError(`${(err as Error).message.split('\n')[0]} (see --help)`, 2);
-    }
+    const args = parseCommandArgs({
+      options: {
+        assets: { type: 'boolean', default: false },
+        'with-thumbnails': { type: 'boolean', default: false },
+        keep: { type: 'string' },
+        to: { type: 'string' },
+        list: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
     const keep = args.keep === undefined ? undefined : /^\d+$/.test(args.keep) && Number(args.keep) >= 1 ? Number(args.keep) : NaN;
     if (Number.isNaN(keep)) throw new UserError(`--keep needs a whole number of at least 1, not ${JSON.stringify(args.keep)}`, 2);
     if (args.to !== undefined && !args.to.startsWith('/')) throw new UserError('--to needs an absolute path', 2);

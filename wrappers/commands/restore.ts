@@ -1,7 +1,6 @@
 import { createInterface } from 'node:readline/promises';
-import { parseArgs } from 'node:util';
 import { UserError } from '../../hooks-src/snap/errors.js';
-import { runEntry } from '../../hooks-src/snap/main.js';
+import { parseCommandArgs, runEntry } from '../../hooks-src/snap/main.js';
 
 const HELP = `usage: sudo immich-distribution.restore BACKUP [options]
        sudo immich-distribution.restore --recover
@@ -24,21 +23,16 @@ runEntry({
   name: 'restore',
   usage: HELP,
   run: async () => {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        options: {
-          yes: { type: 'boolean', short: 'y', default: false },
-          'database-only': { type: 'boolean', default: false },
-          recover: { type: 'boolean', default: false },
-          json: { type: 'boolean', default: false },
-        },
-        strict: true,
-        allowPositionals: true,
-      });
-    } catch (err) {
-      throw new UserError(`${(err as Error).message.split('\n')[0]} (see --help)`, 2);
-    }
+    const parsed = parseCommandArgs({
+      options: {
+        yes: { type: 'boolean', short: 'y', default: false },
+        'database-only': { type: 'boolean', default: false },
+        recover: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: true,
+    });
     const args = parsed.values;
     // Loaded only past --help and the argument check: answering them evaluates nothing else (docs/startup.md).
     const [{ acquireLock, backupSettings, commandContext, mediaLocation }, { installInterruptHandlers }, { Progress, formatDuration }, { recoverInterrupted, runRestore }, { resolveBackup }] =

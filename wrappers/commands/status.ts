@@ -1,6 +1,4 @@
-import { parseArgs } from 'node:util';
-import { UserError } from '../../hooks-src/snap/errors.js';
-import { runEntry } from '../../hooks-src/snap/main.js';
+import { parseCommandArgs, runEntry } from '../../hooks-src/snap/main.js';
 
 const HELP = `usage: sudo immich-distribution.status [--json]
 
@@ -13,12 +11,7 @@ runEntry({
   name: 'status',
   usage: HELP,
   run: async () => {
-    let json = false;
-    try {
-      json = Boolean(parseArgs({ options: { json: { type: 'boolean' } }, strict: true }).values.json);
-    } catch (err) {
-      throw new UserError(`${(err as Error).message.split('\n')[0]} (see --help)`, 2);
-    }
+    const json = Boolean(parseCommandArgs({ options: { json: { type: 'boolean' } }, strict: true }).values.json);
     // Loaded only past --help and the argument check: answering them evaluates nothing else (docs/startup.md).
     const [{ commandContext }, { collectStatus }, { renderStatus }] = await Promise.all([
       import('../../hooks-src/backup/context.js'),

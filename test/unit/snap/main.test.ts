@@ -37,6 +37,20 @@ test('a returned code is the exit code', () => {
   assert.is(run("runMain('x', async () => 5);").status, 5);
 });
 
+test('parseCommandArgs: a mistake in the arguments is one line pointing at --help, exit 2', async () => {
+  const { parseCommandArgs } = await import('../../../hooks-src/snap/main.js');
+  const { UserError } = await import('../../../hooks-src/snap/errors.js');
+  assert.equal({ ...parseCommandArgs({ args: ['--json'], options: { json: { type: 'boolean' } }, strict: true }).values }, { json: true });
+  try {
+    parseCommandArgs({ args: ['--jsn'], options: { json: { type: 'boolean' } }, strict: true });
+    assert.unreachable('an unknown option is refused');
+  } catch (err) {
+    assert.instance(err, UserError);
+    assert.is((err as InstanceType<typeof UserError>).exitCode, 2);
+    assert.match((err as Error).message, /^Unknown option '--jsn'[^\n]* \(see --help\)$/);
+  }
+});
+
 const ENTRY = "runEntry({ name: 'x', usage: 'usage: x [--y]\\n', run: async (argv) => { process.stdout.write(`work ${JSON.stringify(argv)}\\n`); return 4; } });";
 
 test('runEntry: --help or -h anywhere prints the usage and nothing of the work', () => {
