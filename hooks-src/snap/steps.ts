@@ -30,7 +30,7 @@ export async function runSteps(hook: string, steps: readonly Step[], env: NodeJS
   }
   for (const s of steps) {
     if (failpointHit(hook, s.name, env)) process.kill(process.pid, 'SIGKILL');
-    if (env[FAILPOINT_ENV] === `${hook}:${s.name}:stop`) process.kill(process.pid, 'SIGSTOP');
+    if (failpointHit(hook, `${s.name}:stop`, env)) process.kill(process.pid, 'SIGSTOP');
     log(`${hook}: ${s.name}`);
     await s.run();
   }

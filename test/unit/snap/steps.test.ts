@@ -43,7 +43,7 @@ test('the failpoint matches <hook>:<step> exactly', () => {
 
 test('<hook>:<step>:stop stops the process as that step begins; SIGCONT lets it go on', async () => {
   const { spawn } = await import('node:child_process');
-  const { readFileSync } = await import('node:fs');
+  const { processInfo } = await import('../../harness/processes.js');
   const stepsModule = new URL('../../../hooks-src/snap/steps.ts', import.meta.url).href;
   const program = `const { runSteps } = await import(${JSON.stringify(stepsModule)});
     await runSteps('x', [{ name: 'a', run: () => process.stdout.write('a ') }, { name: 'b', run: () => process.stdout.write('b') }]);`;
@@ -54,7 +54,7 @@ test('<hook>:<step>:stop stops the process as that step begins; SIGCONT lets it 
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', r));
-  const state = () => readFileSync(`/proc/${child.pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
+  const state = () => processInfo(child.pid!)?.state;
   for (let i = 0; i < 400 && state() !== 'T'; i++) await new Promise((r) => setTimeout(r, 25));
   assert.is(state(), 'T', 'stopped');
   assert.is(out, 'a ', 'step a ran, step b did not start');
