@@ -169,12 +169,13 @@ async function applyChecked(
  */
 async function reloadHaproxyNow(paths: SnapPaths, snapctl: Snapctl, servedCfg: string | undefined): Promise<void> {
   const { reloadHaproxy, showProcOrUndefined } = await import('../haproxy/reload.js');
-  if ((await showProcOrUndefined(paths.haproxyMasterSocket)) === undefined) {
+  const before = await showProcOrUndefined(paths.haproxyMasterSocket);
+  if (before === undefined) {
     await snapctl.restart([paths.service('haproxy')], { reload: true });
     return;
   }
   try {
-    const r = await reloadHaproxy({ masterSocket: paths.haproxyMasterSocket, pidFile: paths.haproxyPidFile });
+    const r = await reloadHaproxy({ masterSocket: paths.haproxyMasterSocket, pidFile: paths.haproxyPidFile, before });
     step(`configure: haproxy reloaded: worker ${r.newWorkers.join(', ')} serving, previous workers finish their requests (${r.elapsedMs} ms)`);
   } catch (err) {
     if (servedCfg !== undefined) writeFileAtomic(paths.haproxyCfg, servedCfg, 0o644);

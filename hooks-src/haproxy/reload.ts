@@ -84,10 +84,16 @@ export interface ReloadResult {
  * line) if HAProxy is not running, if the master reports the new configuration failed (it then
  * keeps the old workers serving), or if no new worker appears in time.
  */
-export async function reloadHaproxy(opts: { masterSocket: string; pidFile: string; timeoutMs?: number }): Promise<ReloadResult> {
+export async function reloadHaproxy(opts: {
+  masterSocket: string;
+  pidFile: string;
+  timeoutMs?: number;
+  /** What the master CLI answered just now, when the caller already asked (saves asking twice). */
+  before?: ShowProc;
+}): Promise<ReloadResult> {
   const started = Date.now();
   const deadline = started + (opts.timeoutMs ?? 15_000);
-  const before = await showProcOrUndefined(opts.masterSocket);
+  const before = opts.before ?? (await showProcOrUndefined(opts.masterSocket));
   let masterPid: number;
   if (before?.master) {
     masterPid = before.master.pid;

@@ -85,13 +85,14 @@ async function renew(paths: SnapPaths, settings: Settings, acme: AcmeSettings, f
   }
   if (pem === undefined && !cfgChanged) return 0;
 
-  const running = (await showProcOrUndefined(paths.haproxyMasterSocket)) !== undefined || existsSync(paths.haproxyPidFile);
+  const before = await showProcOrUndefined(paths.haproxyMasterSocket);
+  const running = before !== undefined || existsSync(paths.haproxyPidFile);
   if (!running) {
     step('acme-renew: HAProxy is not running; it serves the certificate when it starts');
     return 0;
   }
   try {
-    const r = await reloadHaproxy({ masterSocket: paths.haproxyMasterSocket, pidFile: paths.haproxyPidFile });
+    const r = await reloadHaproxy({ masterSocket: paths.haproxyMasterSocket, pidFile: paths.haproxyPidFile, before });
     step(`acme-renew: ${pem !== undefined ? `certificate for ${acme.domain} installed` : 'haproxy.cfg brought up to date'}; HAProxy reloaded (master ${r.masterPid}, ${r.elapsedMs} ms)`);
   } catch (err) {
     // HAProxy keeps serving what it had; put the files back so that they match it.
