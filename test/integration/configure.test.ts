@@ -5,13 +5,14 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { FakeSnapd, SnapdChangeError } from '../harness/fake-snapd.js';
+import { filesUnder } from '../harness/files.js';
 import { waitFor } from '../harness/wait.js';
 import { snapEnvFor } from '../harness/fake-snap.js';
 import { snapPaths, type SnapPaths } from '../../hooks-src/snap/paths.js';
@@ -50,16 +51,9 @@ async function get(url: string): Promise<{ status: number; body: string }> {
 /** sha256 of every file under $SNAP_DATA/etc and $SNAP_COMMON/certs. */
 function renderedFiles(paths: SnapPaths): Record<string, string> {
   const out: Record<string, string> = {};
-  const walk = (dir: string) => {
-    if (!existsSync(dir)) return;
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile()) out[p] = createHash('sha256').update(readFileSync(p)).digest('hex');
-    }
-  };
-  walk(paths.etcDir);
-  walk(paths.certsDir);
+  for (const dir of [paths.etcDir, paths.certsDir]) {
+    for (const [file, bytes] of filesUnder(dir)) out[join(dir, file)] = createHash('sha256').update(bytes).digest('hex');
+  }
   out[paths.appliedConfig] = createHash('sha256').update(readFileSync(paths.appliedConfig)).digest('hex');
   return out;
 }

@@ -9,9 +9,10 @@
 // the diff shows what changed, for review with the change.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { FakeSnapd } from '../harness/fake-snapd.js';
+import { filesUnder } from '../harness/files.js';
 import { repoRoot, snapEnvFor } from '../harness/fake-snap.js';
 import { snapPaths, type SnapPaths } from '../../hooks-src/snap/paths.js';
 import type { SnapEnv } from '../../hooks-src/snap/env.js';
@@ -64,25 +65,11 @@ test.after(async (ctx) => {
   await ctx.snapd?.destroy();
 });
 
-/** Every file under dir, by path relative to it. */
-function filesUnder(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile()) out.set(relative(dir, p), readFileSync(p, 'utf8'));
-    }
-  };
-  walk(dir);
-  return out;
-}
-
 function normalised(snapd: FakeSnapd, paths: SnapPaths): Map<string, string> {
-  const secrets = [...filesUnder(paths.secretsDir)].filter(([, value]) => value.length >= 8);
+  const secrets = [...filesUnder(paths.secretsDir)].map(([name, bytes]) => [name, bytes.toString('utf8')] as const).filter(([, value]) => value.length >= 8);
   const out = new Map<string, string>();
-  for (const [file, text] of [...filesUnder(paths.etcDir)].sort(([a], [b]) => a.localeCompare(b))) {
-    let t = text.split(snapd.root).join('<root>');
+  for (const [file, bytes] of [...filesUnder(paths.etcDir)].sort(([a], [b]) => a.localeCompare(b))) {
+    let t = bytes.toString('utf8').split(snapd.root).join('<root>');
     for (const [name, value] of secrets) t = t.split(value.trim()).join(`<secret:${name}>`);
     out.set(file, t);
   }
@@ -103,7 +90,7 @@ for (const c of CASES) {
     }
     const recorded = filesUnder(dir);
     assert.equal([...now.keys()], [...recorded.keys()].sort((a, b) => a.localeCompare(b)), `the set of rendered files (${c.name})`);
-    for (const [file, text] of now) assert.fixture(text, recorded.get(file) ?? '', `${c.name}/${file}`);
+    for (const [file, text] of now) assert.fixture(text, recorded.get(file)?.toString('utf8') ?? '', `${c.name}/${file}`);
     // The substitutions hid something: the secrets are in the files, and never in a fixture.
     assert.ok([...now.values()].some((t) => t.includes('<secret:')), 'the Redis password is rendered (and was replaced)');
   });
